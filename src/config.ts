@@ -1,0 +1,57 @@
+/**
+ * Configuration from the environment (and a `.env` file), validated once at start-up.
+ * Every variable has a default; `.env.example` and the README table list them all.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number) => z.coerce.number().int().min(min);
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+export const configSchema = z.object({
+  PORT: int(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  API_KEY: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: list.default(['*']),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb|gb)?$/i, 'a size such as 10mb').default('10mb'),
+
+  CLAUDE_CLI_PATH: z.string().min(1).default('claude'),
+  CLAUDE_MODELS: list.default(['claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5']),
+  CLAUDE_ALLOWED_TOOLS: list.default(['WebSearch', 'WebFetch']),
+  SANDBOX_TEMPLATE_DIR: z.string().default(''),
+
+  MAX_TIMEOUT: int(1).default(600_000),
+  WORKER_CONCURRENCY: int(1).default(4),
+  QUEUE_LIMIT: int(0).default(32),
+  QUEUE_TIMEOUT: int(1).default(120_000),
+  SHUTDOWN_GRACE: int(0).default(30_000),
+  SSE_KEEPALIVE_INTERVAL: z.coerce.number().positive().default(30),
+
+  RATE_LIMIT_ENABLED: bool.default(true),
+  RATE_LIMIT_CHAT_PER_MINUTE: int(1).default(60),
+  RATE_LIMIT_MODELS_PER_MINUTE: int(1).default(120),
+  RATE_LIMIT_HEALTH_PER_MINUTE: int(1).default(300),
+  RATE_LIMIT_AUTH_STATUS_PER_MINUTE: int(1).default(30),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Parse an environment into a Config, or throw a message that names each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // API_KEY is the one variable whose empty value is meaningful ("no key"), so keep it.
+  const result = configSchema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

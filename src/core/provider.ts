@@ -1,0 +1,45 @@
+/**
+ * The Provider contract. A provider turns a ChatRequest into StreamParts and never
+ * sees HTTP or a dialect.
+ */
+import type { ChatRequest } from './request.js';
+import type { StreamPart } from './stream.js';
+
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface ProviderContext {
+  /** aborted when the client goes away, the request times out, or the server drains */
+  signal: AbortSignal;
+  requestId: string;
+  log: Logger;
+}
+
+export interface ModelInfo {
+  id: string;
+  provider: string;
+  /** the name the provider passes upstream, if different from id */
+  upstreamId?: string;
+  description?: string;
+}
+
+export interface ProviderStatus {
+  id: string;
+  available: boolean;
+  detail: Record<string, unknown>;
+}
+
+export interface Provider {
+  readonly id: string;
+  models(): ModelInfo[];
+  /** true when this provider serves the given public model name */
+  handles(model: string): boolean;
+  stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart>;
+  status?(): Promise<ProviderStatus>;
+  /** stop accepting work and release everything (processes, sandboxes) */
+  close?(): Promise<void>;
+}

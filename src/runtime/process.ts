@@ -1,0 +1,140 @@
+/**
+ * Launch and teardown of CLI child processes. Each child leads its own process
+ * group; teardown kills the whole tree (tree-kill walks it while parents live, then
+ * the group kill catches anything re-parented), so no grandchild outlives a request.
+ */
+import { execa, type ResultPromise } from 'execa';
+import treeKill from 'tree-kill';
+
+export interface CliRunOptions {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** written to stdin, which is then closed */
+  stdin?: string;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+export interface CliExit {
+  exitCode: number | null;
+  signal: string | null;
+  stderr: string;
+  /** the command could not be started at all (e.g. ENOENT) */
+  spawnError?: string;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+export interface CliRun {
+  readonly pid: number | undefined;
+  /** stdout, line by line, as it arrives */
+  lines(): AsyncIterable<string>;
+  /** settles once the process has exited (never rejects) */
+  readonly exit: Promise<CliExit>;
+  /** kill the whole process tree; resolves when the signal has been sent */
+  kill(): Promise<void>;
+}
+
+const STDERR_LIMIT = 64 * 1024;
+const live = new Map<number, ResultPromise>();
+
+export function liveProcessCount(): number {
+  return live.size;
+}
+export function livePids(): number[] {
+  return [...live.keys()];
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone, which is the goal
+  }
+}
+
+export function killTree(pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    treeKill(pid, 'SIGKILL', () => {
+      killGroup(pid);
+      resolve();
+    });
+  });
+}
+
+/** Synchronous last resort for process exit: kill every live group. */
+export function killAllSync(): void {
+  for (const pid of live.keys()) killGroup(pid);
+  live.clear();
+}
+
+export function runCli(opts: CliRunOptions): CliRun {
+  const child = execa(opts.command, opts.args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    extendEnv: false,
+    input: opts.stdin ?? '',
+    detached: true, // own process group, so the group can be killed as one
+    cleanup: true,
+    reject: false,
+    buffer: { stdout: false, stderr: true },
+    maxBuffer: { stderr: STDERR_LIMIT },
+    stripFinalNewline: true,
+  });
+  const pid = child.pid;
+  if (pid !== undefined) live.set(pid, child);
+
+  let timedOut = false;
+  let aborted = false;
+  let killing: Promise<void> | undefined;
+  const kill = (): Promise<void> => {
+    if (pid === undefined) return Promise.resolve();
+    killing ??= killTree(pid);
+    return killing;
+  };
+
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void kill();
+  }, opts.timeoutMs);
+  const onAbort = () => {
+    aborted = true;
+    void kill();
+  };
+  if (opts.signal.aborted) onAbort();
+  else opts.signal.addEventListener('abort', onAbort, { once: true });
+
+  const exit: Promise<CliExit> = child.then(
+    (result) => {
+      clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+      if (pid !== undefined) live.delete(pid);
+      const stderr = typeof result.stderr === 'string' ? result.stderr : '';
+      const spawnError =
+        result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;
+      return {
+        exitCode: result.exitCode ?? null,
+        signal: result.signal ?? null,
+        stderr,
+        ...(spawnError ? { spawnError } : {}),
+        timedOut,
+        aborted,
+      };
+    },
+  );
+
+  return {
+    pid,
+    async *lines() {
+      try {
+        for await (const line of child.iterable({ from: 'stdout' })) yield String(line);
+      } catch {
+        // the stream ends with an error when the process is killed; `exit` says why
+      }
+    },
+    exit,
+    kill,
+  };
+}

@@ -88,9 +88,15 @@ export function runCli(opts: CliRunOptions): CliRun {
 
   let timedOut = false;
   let aborted = false;
+  let exited = false;
   let killing: Promise<void> | undefined;
   const kill = (): Promise<void> => {
     if (pid === undefined) return Promise.resolve();
+    if (exited) {
+      // the leader is gone; anything it left behind is still in its group
+      killGroup(pid);
+      return Promise.resolve();
+    }
     killing ??= killTree(pid);
     return killing;
   };
@@ -108,6 +114,7 @@ export function runCli(opts: CliRunOptions): CliRun {
 
   const exit: Promise<CliExit> = child.then(
     (result) => {
+      exited = true;
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
       if (pid !== undefined) live.delete(pid);

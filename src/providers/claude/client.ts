@@ -1,0 +1,46 @@
+/** How `claude` is invoked: arguments, environment, and what it leaves behind. */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { childEnv } from '../../runtime/env.js';
+
+/** variables a user may set for Claude Code (endpoint, auth, behaviour) that must reach it */
+const PASS_PREFIXES = ['ANTHROPIC_', 'CLAUDE_', 'DISABLE_', 'AWS_', 'CLOUD_ML_', 'VERTEX_', 'MCP_', 'MAX_THINKING_TOKENS', 'BASH_'];
+
+export interface ClaudeArgsInput {
+  model: string;
+  system?: string;
+  allowedTools: readonly string[];
+}
+
+export function claudeArgs(input: ClaudeArgsInput): string[] {
+  const args = [
+    '-p',
+    '--output-format', 'stream-json',
+    '--verbose',
+    '--include-partial-messages',
+    '--model', input.model,
+    // only these tools are offered to the model at all; the sandbox settings deny the rest
+    '--tools', input.allowedTools.join(','),
+    '--permission-mode', 'dontAsk',
+  ];
+  if (input.system) args.push('--system-prompt', input.system);
+  return args;
+}
+
+export function claudeEnv(source: NodeJS.ProcessEnv): Record<string, string> {
+  return childEnv(source, PASS_PREFIXES, {
+    // no auto-update, telemetry or other side traffic from a server process
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+  });
+}
+
+/** Claude Code keeps a transcript per working directory under ~/.claude/projects. */
+export function sessionDir(home: string, cwd: string): string {
+  return path.join(home, '.claude', 'projects', cwd.replace(/[^a-zA-Z0-9]/g, '-'));
+}
+
+export async function removeSession(home: string | undefined, cwd: string): Promise<void> {
+  if (!home) return;
+  await rm(sessionDir(home, cwd), { recursive: true, force: true });
+}

@@ -1,0 +1,73 @@
+/**
+ * The Claude Code provider: every request runs `claude -p` in its own sandbox and
+ * streams the answer back as StreamParts.
+ */
+import { execa } from 'execa';
+import type { Provider, ProviderContext, ModelInfo, ProviderStatus } from '../../core/provider.js';
+import type { ChatRequest } from '../../core/request.js';
+import type { StreamPart } from '../../core/stream.js';
+import { BadRequest } from '../../core/errors.js';
+import { renderTranscript } from '../../runtime/transcript.js';
+import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
+import { claudeArgs, claudeEnv, removeSession } from './client.js';
+import { ClaudeStreamTranslator } from './translate.js';
+
+export interface ClaudeProviderOptions {
+  cliPath: string;
+  models: readonly string[];
+  allowedTools: readonly string[];
+  runtime: CliRuntime;
+  env?: NodeJS.ProcessEnv;
+}
+
+const ALIASES = ['opus', 'sonnet', 'haiku'];
+
+export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
+  const sourceEnv = opts.env ?? process.env;
+  return {
+    id: 'claude',
+
+    models(): ModelInfo[] {
+      return opts.models.map((id) => ({ id, provider: 'claude' }));
+    },
+
+    handles(model: string): boolean {
+      return opts.models.includes(model) || model.startsWith('claude-') || ALIASES.includes(model);
+    },
+
+    stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart> {
+      if (req.messages.some((m) => m.content.some((p) => p.type === 'image'))) {
+        throw new BadRequest('Image input is not supported by the claude provider yet; send text only.', {
+          param: 'messages',
+          code: 'unsupported_content',
+        });
+      }
+      const env = claudeEnv(sourceEnv);
+      return runCliRequest(
+        opts.runtime,
+        {
+          cli: 'claude',
+          pathVariable: 'CLAUDE_CLI_PATH',
+          command: opts.cliPath,
+          args: claudeArgs({ model: req.model, system: req.system, allowedTools: opts.allowedTools }),
+          env,
+          stdin: renderTranscript(req),
+          template: 'claude',
+          translator: new ClaudeStreamTranslator(),
+          afterExit: (cwd) => removeSession(env.HOME, cwd),
+        },
+        ctx,
+      );
+    },
+
+    async status(): Promise<ProviderStatus> {
+      try {
+        const { stdout } = await execa(opts.cliPath, ['--version'], { env: claudeEnv(sourceEnv), timeout: 10_000 });
+        return { id: 'claude', available: true, detail: { path: opts.cliPath, version: stdout.trim() } };
+      } catch (err) {
+        const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        return { id: 'claude', available: false, detail: { path: opts.cliPath, error: reason } };
+      }
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * One CLI request from start to end, the same for every CLI provider:
+ * wait for a worker slot -> make a sandbox -> run the CLI -> translate its stdout
+ * into StreamParts -> always kill the tree, remove the sandbox, free the slot.
+ */
+import type { ProviderContext } from '../core/provider.js';
+import type { StreamPart } from '../core/stream.js';
+import type { CligateError } from '../core/errors.js';
+import { Timeout, Unavailable } from '../core/errors.js';
+import { createSandbox } from './sandbox.js';
+import { runCli, type CliExit } from './process.js';
+import type { WorkerPool } from './pool.js';
+
+export interface CliRuntime {
+  pool: WorkerPool;
+  templateDir: string;
+  timeoutMs: number;
+}
+
+/** Reads one CLI's stdout; each provider has its own. */
+export interface CliTranslator {
+  feed(line: string): StreamPart[];
+  finish(exit: CliExit): { parts: StreamPart[]; error?: CligateError };
+}
+
+export interface CliInvocation {
+  /** provider id, for messages */
+  cli: string;
+  /** env variable that names the executable, for the "not found" hint */
+  pathVariable: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  stdin: string;
+  /** sub-folder of the sandbox template to copy */
+  template: string;
+  translator: CliTranslator;
+  /** provider-specific removal of what the CLI wrote outside the sandbox for this cwd */
+  afterExit?(sandboxPath: string): Promise<void>;
+}
+
+export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: ProviderContext): AsyncGenerator<StreamPart> {
+  const release = await rt.pool.acquire(ctx.signal);
+  try {
+    const sandbox = await createSandbox(rt.templateDir, inv.template);
+    try {
+      const run = runCli({
+        command: inv.command,
+        args: inv.args,
+        cwd: sandbox.path,
+        env: inv.env,
+        stdin: inv.stdin,
+        signal: ctx.signal,
+        timeoutMs: rt.timeoutMs,
+      });
+      ctx.log.debug({ pid: run.pid, cli: inv.cli, sandbox: sandbox.path }, 'cli started');
+      try {
+        for await (const line of run.lines()) {
+          for (const part of inv.translator.feed(line)) yield part;
+        }
+        const exit = await run.exit;
+        ctx.log.debug({ pid: run.pid, exitCode: exit.exitCode, signal: exit.signal }, 'cli exited');
+        if (exit.spawnError) {
+          throw new Unavailable(
+            `The ${inv.cli} CLI could not be started (${exit.spawnError.split('\n')[0]}). Install it or set ${inv.pathVariable} to its path.`,
+            { code: 'cli_not_found' },
+          );
+        }
+        if (exit.timedOut) {
+          throw new Timeout(`${inv.cli} did not finish within ${rt.timeoutMs} ms (MAX_TIMEOUT); its process tree was killed.`);
+        }
+        if (exit.aborted) return; // the client left: nobody to tell
+        const { parts, error } = inv.translator.finish(exit);
+        for (const part of parts) yield part;
+        if (error) throw error;
+      } finally {
+        await run.kill();
+        await run.exit;
+      }
+    } finally {
+      await sandbox.cleanup();
+      await inv.afterExit?.(sandbox.path).catch((err: unknown) => ctx.log.warn({ err }, 'cli session cleanup failed'));
+    }
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,62 @@
+/** Entry point: config, first-run API key prompt, start, and signal handling. */
+import { config as loadDotenv } from 'dotenv';
+import { createInterface } from 'node:readline/promises';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from './config.js';
+import { createLogger } from './log.js';
+import { startServer } from './server/start.js';
+import { killAllSync } from './runtime/process.js';
+import { removeAllSandboxesSync } from './runtime/sandbox.js';
+
+loadDotenv({ quiet: true });
+
+async function askForApiKey(config: Config): Promise<Config> {
+  if (config.API_KEY || !process.stdin.isTTY) return config;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await rl.question('Enable API key protection? (y/N) ');
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) return config;
+  const key = `sk-cligate-${randomBytes(24).toString('base64url')}`;
+  process.stdout.write(`\nAPI key for this run (put API_KEY=${key} in .env to keep it):\n\n  ${key}\n\n`);
+  return { ...config, API_KEY: key };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  config = await askForApiKey(config);
+  const log = createLogger(config.LOG_LEVEL);
+  if (!config.API_KEY) log.warn('API_KEY is not set: the API is open to anyone who can reach this port.');
+
+  // last resort on any exit: no CLI process or sandbox outlives the server
+  process.on('exit', () => {
+    killAllSync();
+    removeAllSandboxesSync();
+  });
+
+  const running = await startServer(config, log);
+  log.info({ url: running.url, host: config.HOST, port: running.port }, `cligate listening on ${config.HOST}:${running.port}`);
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'shutting down');
+    void running.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`cligate failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+/** Every provider, built from config. Adding a provider adds one line here. */
+import type { Provider } from '../core/provider.js';
+import type { Config } from '../config.js';
+import type { CliRuntime } from '../runtime/cli-request.js';
+import { createClaudeProvider } from './claude/index.js';
+
+export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS.ProcessEnv): Provider[] {
+  return [
+    createClaudeProvider({
+      cliPath: config.CLAUDE_CLI_PATH,
+      models: config.CLAUDE_MODELS,
+      allowedTools: config.CLAUDE_ALLOWED_TOOLS,
+      runtime,
+      env,
+    }),
+  ];
+}

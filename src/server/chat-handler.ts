@@ -1,0 +1,108 @@
+/**
+ * Drives one chat request through any surface and any provider:
+ * decode -> route -> provider.stream -> encode (JSON or SSE).
+ *
+ * SSE headers are sent at the first content part or the first keepalive tick,
+ * whichever comes first, so an error before any content (queue full, CLI not
+ * logged in, unknown model) still gets its real HTTP status, while a slow start
+ * is covered by `: keepalive` comments from the first tick on.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { StreamPart } from '../core/stream.js';
+import { collect } from '../core/stream.js';
+import { CligateError, toCligateError } from '../core/errors.js';
+import type { Router } from '../routing/router.js';
+import type { Surface } from '../surfaces/types.js';
+import type { Logger } from '../log.js';
+import type { InFlight } from './inflight.js';
+import { sendError } from './errors.js';
+
+export interface ChatHandlerDeps {
+  router: Router;
+  inflight: InFlight;
+  keepaliveMs: number;
+  log: Logger;
+}
+
+const OPENS_STREAM = new Set<StreamPart['type']>(['text-delta', 'reasoning-delta', 'tool-call', 'usage', 'finish']);
+
+export class ClientClosed extends CligateError {
+  constructor() {
+    super('bad_request', 499, 'The client closed the connection.', { code: 'client_closed_request' });
+  }
+}
+
+export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const ctl = new AbortController();
+    const done = deps.inflight.add(ctl);
+    const onClose = () => {
+      if (!res.writableFinished) ctl.abort(new ClientClosed());
+    };
+    res.on('close', onClose);
+    const requestId = String(res.locals.requestId ?? randomUUID());
+    const log = deps.log.child({ requestId, dialect: surface.dialect });
+    try {
+      const chat = surface.decode(req.body, req.headers, req.params as Record<string, string>);
+      const provider = deps.router.resolve(chat.model);
+      res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
+      const ctx = { signal: ctl.signal, requestId, log };
+      const id = `chatcmpl-${requestId.replace(/-/g, '')}`;
+
+      if (!chat.stream) {
+        const result = await collect(provider.stream(chat, ctx));
+        res.locals.usage = result.usage;
+        if (!ctl.signal.aborted) res.json(surface.encodeResponse(chat, id, result));
+        return;
+      }
+
+      const encoder = surface.streamEncoder(chat, id);
+      let opened = false;
+      const open = () => {
+        if (opened || res.writableEnded) return;
+        opened = true;
+        res.status(200).set({
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-cache, no-transform',
+          Connection: 'keep-alive',
+          'X-Accel-Buffering': 'no',
+        });
+        res.flushHeaders();
+      };
+      const write = (frames: string[]) => {
+        if (frames.length && !res.writableEnded) res.write(frames.join(''));
+      };
+      const keepalive = setInterval(() => {
+        open();
+        write([': keepalive\n\n']);
+      }, deps.keepaliveMs);
+      try {
+        for await (const part of provider.stream(chat, ctx)) {
+          if (part.type === 'usage') res.locals.usage = part.usage;
+          if (OPENS_STREAM.has(part.type)) open();
+          write(encoder.part(part));
+        }
+        if (ctl.signal.aborted) return;
+        open();
+        write(encoder.end());
+        res.end();
+      } catch (err) {
+        if (!opened) throw err;
+        const e = toCligateError(err);
+        res.locals.streamError = e;
+        log.warn({ err: e.message, code: e.code }, 'stream failed after it opened');
+        write(encoder.error(e));
+        res.end();
+      } finally {
+        clearInterval(keepalive);
+      }
+    } catch (err) {
+      if (ctl.signal.aborted && ctl.signal.reason instanceof ClientClosed) return;
+      sendError(res, surface, toCligateError(err), log);
+    } finally {
+      res.off('close', onClose);
+      done();
+    }
+  };
+}

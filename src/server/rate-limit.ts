@@ -1,0 +1,24 @@
+/** Per-endpoint rate limits (express-rate-limit), answered in the route's dialect. */
+import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import type { NextFunction, Request, Response } from 'express';
+import { RateLimited } from '../core/errors.js';
+
+export function perMinute(limit: number, what: string, enabled: boolean): RateLimitRequestHandler | ((req: Request, res: Response, next: NextFunction) => void) {
+  if (!enabled) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, res, next, options) => {
+      const resetTime = (res.req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + options.windowMs) - Date.now()) / 1000));
+      next(
+        new RateLimited(`Too many ${what} requests: the limit is ${limit} per minute. Retry after ${retryAfter}s.`, {
+          code: 'too_many_requests',
+          retryAfter,
+        }),
+      );
+    },
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Assembles and starts cligate: pool, providers, router, HTTP server; and drains it
+ * on shutdown (stop accepting, let running requests finish within the grace
+ * period, then abort the rest, which kills their CLI trees and removes sandboxes).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { Unavailable } from '../core/errors.js';
+import { WorkerPool } from '../runtime/pool.js';
+import { DEFAULT_TEMPLATE_DIR } from '../runtime/sandbox.js';
+import { createProviders } from '../providers/registry.js';
+import { Router } from '../routing/router.js';
+import { createApp } from './app.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: http.Server;
+  /** graceful shutdown; resolves when everything is released */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  const pool = new WorkerPool({
+    concurrency: config.WORKER_CONCURRENCY,
+    queueLimit: config.QUEUE_LIMIT,
+    queueTimeoutMs: config.QUEUE_TIMEOUT,
+  });
+  const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT };
+  const router = new Router(createProviders(config, runtime, env));
+  let draining = false;
+  const { app, inflight } = createApp({ config, router, pool, log, isDraining: () => draining });
+
+  const server = http.createServer(app);
+  // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = config.SHUTDOWN_GRACE) =>
+    (closing ??= (async () => {
+      draining = true;
+      log.info({ inFlight: inflight.size, graceMs }, 'draining');
+      server.close();
+      server.closeIdleConnections();
+      const drained = await inflight.idle(graceMs);
+      if (!drained) {
+        log.warn({ inFlight: inflight.size }, 'grace period over: aborting the remaining requests');
+        inflight.abortAll(new Unavailable('The server shut down before the request finished.', { code: 'shutting_down' }));
+        await inflight.idle(5_000);
+      }
+      await pool.drain(0);
+      await Promise.all(router.all().map((p) => p.close?.()));
+      server.closeAllConnections();
+      log.info('stopped');
+    })());
+
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, server, close };
+}

@@ -1,0 +1,122 @@
+/** OpenAI chat-completions body -> ChatRequest. */
+import { createHash } from 'node:crypto';
+import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../core/request.js';
+import { BadRequest } from '../../core/errors.js';
+import { parseBody } from '../validate.js';
+import { chatCompletionSchema, type OpenAIContent } from './schema.js';
+
+const DATA_URL = /^data:([^;,]+)?(;base64)?,(.*)$/s;
+
+function toParts(content: OpenAIContent | null | undefined, where: string): ContentPart[] {
+  if (content === null || content === undefined) return [];
+  if (typeof content === 'string') return content ? [{ type: 'text', text: content }] : [];
+  return content.map((part, i): ContentPart => {
+    switch (part.type) {
+      case 'text':
+        return { type: 'text', text: part.text };
+      case 'refusal':
+        return { type: 'text', text: part.refusal };
+      case 'image_url': {
+        const url = typeof part.image_url === 'string' ? part.image_url : part.image_url.url;
+        const m = DATA_URL.exec(url);
+        if (m) {
+          if (!m[2]) throw new BadRequest(`${where}[${i}].image_url: data URLs must be base64-encoded`, { param: `${where}[${i}]` });
+          return { type: 'image', data: m[3] ?? '', mediaType: m[1] ?? 'application/octet-stream' };
+        }
+        if (!/^https?:\/\//i.test(url))
+          throw new BadRequest(`${where}[${i}].image_url.url must be an http(s) URL or a base64 data URL`, { param: `${where}[${i}]` });
+        return { type: 'image', url };
+      }
+    }
+  });
+}
+
+function textOf(content: OpenAIContent): string {
+  return typeof content === 'string' ? content : content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}
+
+export function decodeChatCompletion(body: unknown, headers: Record<string, string | string[] | undefined>): ChatRequest {
+  const b = parseBody(chatCompletionSchema, body);
+  const system: string[] = [];
+  const messages: ChatMessage[] = [];
+  const toolNames = new Map<string, string>();
+
+  b.messages.forEach((m, i) => {
+    const where = `messages[${i}].content`;
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        system.push(textOf(m.content));
+        break;
+      case 'user':
+        messages.push({ role: 'user', content: toParts(m.content, where) });
+        break;
+      case 'assistant': {
+        const parts: ContentPart[] = [];
+        if (m.reasoning_content) parts.push({ type: 'reasoning', text: m.reasoning_content });
+        parts.push(...toParts(m.content, where));
+        for (const c of m.tool_calls ?? []) {
+          toolNames.set(c.id, c.function.name);
+          parts.push({ type: 'tool-call', id: c.id, name: c.function.name, arguments: c.function.arguments });
+        }
+        messages.push({ role: 'assistant', content: parts });
+        break;
+      }
+      case 'tool': {
+        const name = toolNames.get(m.tool_call_id);
+        messages.push({
+          role: 'tool',
+          content: [{ type: 'tool-result', toolCallId: m.tool_call_id, ...(name ? { name } : {}), content: textOf(m.content) }],
+        });
+        break;
+      }
+      case 'function':
+        messages.push({
+          role: 'tool',
+          content: [{ type: 'tool-result', toolCallId: m.name, name: m.name, content: m.content ?? '' }],
+        });
+        break;
+    }
+  });
+
+  if (!messages.some((m) => m.role !== 'assistant' && m.content.length > 0)) {
+    throw new BadRequest('messages must contain at least one user message with content (system messages alone are not a prompt).', {
+      param: 'messages',
+    });
+  }
+
+  let toolChoice: ToolChoice | undefined;
+  if (b.tool_choice) toolChoice = typeof b.tool_choice === 'string' ? b.tool_choice : { name: b.tool_choice.function.name };
+
+  const req: ChatRequest = {
+    model: b.model,
+    messages,
+    stream: b.stream === true,
+    includeUsage: b.stream_options?.include_usage === true,
+    sessionKey: sessionKey(headers, messages),
+  };
+  const sys = system.filter(Boolean).join('\n\n');
+  if (sys) req.system = sys;
+  const maxTokens = b.max_completion_tokens ?? b.max_tokens;
+  if (maxTokens != null) req.maxTokens = maxTokens;
+  if (b.temperature != null) req.temperature = b.temperature;
+  if (b.top_p != null) req.topP = b.top_p;
+  if (b.stop != null) req.stop = typeof b.stop === 'string' ? [b.stop] : b.stop;
+  if (b.tools?.length)
+    req.tools = b.tools.map((t) => ({
+      name: t.function.name,
+      ...(t.function.description ? { description: t.function.description } : {}),
+      ...(t.function.parameters ? { parameters: t.function.parameters } : {}),
+    }));
+  if (toolChoice) req.toolChoice = toolChoice;
+  return req;
+}
+
+/** X-Session-ID (or Kilo's x-session-affinity) when sent, else a hash of the first user message. */
+function sessionKey(headers: Record<string, string | string[] | undefined>, messages: ChatMessage[]): string | undefined {
+  const h = headers['x-session-id'] ?? headers['x-session-affinity'];
+  if (typeof h === 'string' && h) return h;
+  const first = messages.find((m) => m.role === 'user');
+  if (!first) return undefined;
+  return createHash('sha256').update(JSON.stringify(first.content)).digest('hex').slice(0, 32);
+}

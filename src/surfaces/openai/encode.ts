@@ -1,0 +1,109 @@
+/** StreamParts -> OpenAI chat.completion / chat.completion.chunk, exactly as OpenAI shapes them. */
+import type { ChatRequest } from '../../core/request.js';
+import type { CollectedResponse, FinishReason, StreamPart, Usage } from '../../core/stream.js';
+import type { CligateError } from '../../core/errors.js';
+import { sseFrame, type StreamEncoder } from '../types.js';
+import { openaiErrorBody } from './errors.js';
+
+const FINISH: Record<FinishReason, string> = {
+  stop: 'stop',
+  length: 'length',
+  'tool-calls': 'tool_calls',
+  'content-filter': 'content_filter',
+  error: 'stop',
+};
+
+export function openaiUsage(u: Usage) {
+  return {
+    prompt_tokens: u.inputTokens,
+    completion_tokens: u.outputTokens,
+    total_tokens: u.inputTokens + u.outputTokens,
+    prompt_tokens_details: { cached_tokens: u.cacheReadTokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  };
+}
+
+export class OpenAIStreamEncoder implements StreamEncoder {
+  private readonly created = Math.floor(Date.now() / 1000);
+  private sentRole = false;
+  private toolIndex = 0;
+  private usage: Usage | undefined;
+  private finish: FinishReason = 'stop';
+
+  constructor(
+    private readonly req: ChatRequest,
+    private readonly id: string,
+  ) {}
+
+  private chunk(delta: Record<string, unknown> | null, finishReason: string | null = null, usage?: Usage): string {
+    const body: Record<string, unknown> = {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.req.model,
+      system_fingerprint: null,
+      choices: delta === null ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    };
+    if (this.req.includeUsage) body.usage = usage ? openaiUsage(usage) : null;
+    return sseFrame(body);
+  }
+
+  /** the first delta carries the role */
+  private delta(fields: Record<string, unknown>): string[] {
+    if (this.sentRole) return [this.chunk(fields)];
+    this.sentRole = true;
+    return [this.chunk({ role: 'assistant', content: '', ...fields })];
+  }
+
+  part(part: StreamPart): string[] {
+    switch (part.type) {
+      case 'text-delta':
+        return this.delta({ content: part.text });
+      case 'reasoning-delta':
+        return this.delta({ reasoning_content: part.text });
+      case 'tool-call': {
+        const index = this.toolIndex++;
+        return this.delta({
+          tool_calls: [{ index, id: part.id, type: 'function', function: { name: part.name, arguments: part.arguments } }],
+        });
+      }
+      case 'usage':
+        this.usage = part.usage;
+        return [];
+      case 'finish':
+        this.finish = part.reason;
+        return [];
+      default:
+        return [];
+    }
+  }
+
+  end(): string[] {
+    const frames = this.sentRole ? [] : this.delta({});
+    frames.push(this.chunk({}, FINISH[this.finish]));
+    if (this.req.includeUsage) frames.push(this.chunk(null, null, this.usage ?? { inputTokens: 0, outputTokens: 0 }));
+    frames.push(sseFrame('[DONE]'));
+    return frames;
+  }
+
+  error(err: CligateError): string[] {
+    // OpenAI reports a failure inside a stream as a data event carrying `error`
+    return [sseFrame(openaiErrorBody(err)), sseFrame('[DONE]')];
+  }
+}
+
+export function encodeChatCompletion(req: ChatRequest, id: string, r: CollectedResponse) {
+  const message: Record<string, unknown> = { role: 'assistant', content: r.text || (r.toolCalls.length ? null : ''), refusal: null };
+  if (r.reasoning) message.reasoning_content = r.reasoning;
+  if (r.toolCalls.length)
+    message.tool_calls = r.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+  return {
+    id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: req.model,
+    system_fingerprint: null,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: FINISH[r.finishReason] }],
+    usage: openaiUsage(r.usage ?? { inputTokens: 0, outputTokens: 0 }),
+  };
+}

@@ -1,0 +1,52 @@
+/** Shared by every surface: validate a JSON body with zod and say exactly what to fix. */
+import type { z } from 'zod';
+import { BadRequest } from '../core/errors.js';
+
+function pathString(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  const where = pathString(issue.path);
+  const prefix = where ? `${where}: ` : '';
+  switch (issue.code) {
+    case 'invalid_type':
+      return `${prefix}expected ${issue.expected}${issue.input === undefined ? ', but it is missing' : `, got ${typeOf(issue.input)}`}`;
+    case 'invalid_union': {
+      const disc = (issue as { discriminator?: string }).discriminator;
+      if (disc) return `${where ? `${where}.` : ''}${disc} has a value that is not allowed here`;
+      return `${prefix}does not match any accepted shape`;
+    }
+    case 'unrecognized_keys':
+      return `${prefix}unknown field(s) ${issue.keys.join(', ')}`;
+    default:
+      return `${prefix}${issue.message}`;
+  }
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadRequest('The request body must be a JSON object (send Content-Type: application/json).', {
+      code: 'invalid_body',
+    });
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 3);
+  const first = issues[0];
+  throw new BadRequest(`Invalid request: ${issues.map(describe).join('; ')}`, {
+    ...(first && first.path.length ? { param: pathString(first.path) } : {}),
+    code: 'invalid_request',
+  });
+}

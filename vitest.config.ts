@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // the real CLI tests spawn processes; two cores are shared by everything
+    maxWorkers: 2,
+    pool: 'forks',
+  },
+});

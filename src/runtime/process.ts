@@ -39,6 +39,12 @@ export interface CliRun {
 
 const STDERR_LIMIT = 64 * 1024;
 const live = new Map<number, ResultPromise>();
+let spawned = 0;
+
+/** how many CLI processes were started since this process began */
+export function spawnedTotal(): number {
+  return spawned;
+}
 
 export function liveProcessCount(): number {
   return live.size;
@@ -84,6 +90,7 @@ export function runCli(opts: CliRunOptions): CliRun {
     stripFinalNewline: true,
   });
   const pid = child.pid;
+  spawned += 1;
   if (pid !== undefined) live.set(pid, child);
 
   let timedOut = false;

@@ -1,0 +1,23 @@
+/** A throwaway HOME and the environment that makes the real claude CLI talk only to a fake. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CLAUDE_BIN = path.join(ROOT, 'node_modules', '.bin', 'claude');
+
+export async function claudeTestEnv(fakeUrl: string): Promise<{ env: Record<string, string>; home: string; cleanup(): Promise<void> }> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'cligate-test-home-'));
+  const env: Record<string, string> = {
+    HOME: home,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ANTHROPIC_BASE_URL: fakeUrl,
+    ANTHROPIC_API_KEY: 'test',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+  };
+  return { env, home, cleanup: () => rm(home, { recursive: true, force: true }) };
+}

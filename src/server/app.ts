@@ -60,7 +60,8 @@ export function createApp(deps: AppDeps) {
     next();
   });
   v1.use(requireApiKey(config.API_KEY));
-  const json = express.json({ limit: config.BODY_LIMIT });
+  // non-strict: a JSON string or array is valid JSON, and the surface says it must be an object
+  const json = express.json({ limit: config.BODY_LIMIT, strict: false });
 
   v1.use(modelsRoutes(router, limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models')));
   v1.get('/auth/status', limits(config.RATE_LIMIT_AUTH_STATUS_PER_MINUTE, 'auth status'), authStatusRoute(deps));

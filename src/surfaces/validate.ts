@@ -41,7 +41,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
       code: 'invalid_body',
     });
   }
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { reportInput: true });
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 3);
   const first = issues[0];

@@ -146,4 +146,14 @@ describe('OpenAI SDK end to end over the real claude CLI', () => {
     }
     stack.fake.setScript({});
   });
+
+  it('a stream that fails before any token still gets its real status (429), not a 200 with an error event', async () => {
+    stack.fake.setScript({ status: 429 });
+    const err = await client.chat.completions
+      .create({ model: 'claude-sonnet-4-5', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    stack.fake.setScript({});
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBeTruthy();
+  });
 });

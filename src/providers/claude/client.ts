@@ -22,6 +22,12 @@ export function claudeArgs(input: ClaudeArgsInput): string[] {
     // only these tools are offered to the model at all; the sandbox settings deny the rest
     '--tools', input.allowedTools.join(','),
     '--permission-mode', 'dontAsk',
+    // only the sandbox's project settings: the user's own hooks, MCP servers and skills
+    // must not run for API requests (their login is in ~/.claude/.credentials.json, still read)
+    '--setting-sources', 'project',
+    '--strict-mcp-config',
+    '--disable-slash-commands',
+    '--no-session-persistence',
   ];
   if (input.system) args.push('--system-prompt', input.system);
   return args;

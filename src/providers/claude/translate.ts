@@ -49,6 +49,8 @@ export class ClaudeStreamTranslator {
       case 'assistant': {
         // without partial messages the whole message arrives here at once
         if (this.sawStreamEvents || line.parent_tool_use_id) return [];
+        // the CLI reports API failures as a synthetic assistant message; the result line carries the error
+        if (line.message.model === '<synthetic>' || line.isApiErrorMessage) return [];
         if (line.message.content.some((b) => b.type === 'tool_use' || b.type === 'server_tool_use')) return [];
         const text = line.message.content.map((b) => (b.type === 'text' ? (b.text ?? '') : '')).join('');
         return this.text(text);

@@ -26,8 +26,9 @@ export type ClaudeLine =
   | { type: 'stream_event'; event: AnthropicStreamEvent; parent_tool_use_id?: string | null }
   | {
       type: 'assistant';
-      message: { content: { type: string; text?: string; thinking?: string }[]; stop_reason?: string | null };
+      message: { model?: string; content: { type: string; text?: string; thinking?: string }[]; stop_reason?: string | null };
       parent_tool_use_id?: string | null;
+      isApiErrorMessage?: boolean;
     }
   | { type: 'user'; message: unknown }
   | {

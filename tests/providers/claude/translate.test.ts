@@ -16,7 +16,7 @@ function replay(lines: string[], exit = { exitCode: 0 as number | null, stderr: 
   const t = new ClaudeStreamTranslator();
   const parts: StreamPart[] = [];
   for (const l of lines) parts.push(...t.feed(l));
-  const end = t.finish({ ...exit, signal: null, timedOut: false, aborted: false });
+  const end = t.finish(exit);
   return { parts: [...parts, ...end.parts].filter((p) => p.type !== 'keepalive'), error: end.error };
 }
 

@@ -70,9 +70,9 @@ async function cliTree(serverPid: number) {
 describe('SIGTERM', () => {
   it('lets a running stream finish, refuses new work, exits 0 and leaves nothing', async () => {
     const { url, child, exited } = await startServerProcess({ SHUTDOWN_GRACE: '20000' });
-    fake!.setScript({ reply: 'a b c d e f g h i j', chunks: 10, chunkDelayMs: 150 });
-    const res = await chat(url);
-    expect(res.status).toBe(200);
+    const reply = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    fake!.setScript({ reply, chunks: 30, chunkDelayMs: 100 });
+    const response = chat(url);
     let tree = { pids: [] as number[], sandboxes: [] as string[] };
     await waitFor(async () => {
       tree = await cliTree(child.pid!);
@@ -88,13 +88,15 @@ describe('SIGTERM', () => {
     );
     expect([503, 'connection refused']).toContain(refused);
 
+    const res = await response;
+    expect(res.status).toBe(200);
     const text = await res.text();
     const content = text
       .split('\n')
       .filter((l) => l.startsWith('data: {'))
       .map((l) => (JSON.parse(l.slice(6)) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '')
       .join('');
-    expect(content).toBe('a b c d e f g h i j');
+    expect(content).toBe(reply);
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(await exited).toBe(0);
     expect(tree.pids.every((p) => !isAlive(p))).toBe(true);

@@ -53,7 +53,7 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
           env,
           stdin: renderTranscript(req),
           template: 'claude',
-          translator: new ClaudeStreamTranslator(),
+          translator: new ClaudeStreamTranslator(opts.allowedTools.length > 0),
           afterExit: (cwd) => removeSession(env.HOME, cwd),
         },
         ctx,

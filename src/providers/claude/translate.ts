@@ -26,6 +26,9 @@ export function toUsage(u: ClaudeUsage): Usage {
 }
 
 export class ClaudeStreamTranslator {
+  /** @param holdBack false when the CLI has no tools: nothing can be a preamble, so stream at once */
+  constructor(private readonly holdBack = true) {}
+
   private held = '';
   private live = false;
   private sawStreamEvents = false;
@@ -99,7 +102,7 @@ export class ClaudeStreamTranslator {
   }
 
   private hold(text: string): StreamPart[] {
-    if (this.live) return this.text(text);
+    if (this.live || !this.holdBack) return this.text(text);
     this.held += text;
     if (this.held.length > HOLD_CHARS) {
       this.live = true;

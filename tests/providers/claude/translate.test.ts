@@ -112,6 +112,15 @@ describe('ClaudeStreamTranslator', () => {
     });
   });
 
+  it('without tools there is no preamble to hold back: every delta streams at once', () => {
+    const t = new ClaudeStreamTranslator(false);
+    t.feed(ev({ type: 'message_start', message: {} }));
+    t.feed(ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
+    expect(t.feed(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } }))).toEqual([
+      { type: 'text-delta', text: 'Hi' },
+    ]);
+  });
+
   it('thinking deltas become reasoning parts', () => {
     const { parts } = replay([
       ev({ type: 'message_start', message: {} }),

@@ -5,11 +5,10 @@
  *
  *   npm run bench:cli-overhead -- [runs=15]
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { execa } from 'execa';
 import { startFakeAnthropic } from '../tests/fakes/anthropic.js';
-import { claudeTestEnv, CLAUDE_BIN, ROOT } from '../tests/helpers/claude-env.js';
+import { claudeTestEnv, CLAUDE_BIN } from '../tests/helpers/claude-env.js';
+import { spawnServer } from '../tests/helpers/server-process.js';
 import { claudeArgs, claudeEnv } from '../src/providers/claude/client.js';
 import { createSandbox, DEFAULT_TEMPLATE_DIR } from '../src/runtime/sandbox.js';
 
@@ -27,21 +26,9 @@ async function main() {
   const fake = await startFakeAnthropic({ reply: 'pong' });
   const claude = await claudeTestEnv(fake.url);
 
-  const server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: { ...claude.env, PORT: '0', HOST: '127.0.0.1', CLAUDE_CLI_PATH: CLAUDE_BIN, LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'false' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    server.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-  const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+  const running = await spawnServer({ ...claude.env, CLAUDE_CLI_PATH: CLAUDE_BIN });
+  const server = running.child;
+  const url = `${running.url}/v1/chat/completions`;
 
   // the bare CLI gets exactly what cligate gives it: same args, env, sandbox template
   const args = claudeArgs({ model: MODEL, allowedTools: ['WebSearch', 'WebFetch'] });

@@ -4,14 +4,13 @@
  * every sandbox.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readlinkSync, existsSync } from 'node:fs';
-import path from 'node:path';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { claudeTestEnv, CLAUDE_BIN } from '../helpers/claude-env.js';
 import { processTree, isAlive, waitFor } from '../helpers/server.js';
+import { spawnServer } from '../helpers/server-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let fake: FakeAnthropic | undefined;
 let server: ChildProcess | undefined;
 let cleanupHome: (() => Promise<void>) | undefined;
@@ -26,23 +25,9 @@ async function startServerProcess(extra: Record<string, string>) {
   fake = await startFakeAnthropic();
   const claude = await claudeTestEnv(fake.url);
   cleanupHome = claude.cleanup;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...claude.env, PORT: '0', HOST: '127.0.0.1', CLAUDE_CLI_PATH: CLAUDE_BIN, LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'false', ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${buf}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { url: `http://127.0.0.1:${port}`, child, exited };
+  const running = await spawnServer({ ...claude.env, CLAUDE_CLI_PATH: CLAUDE_BIN, ...extra });
+  server = running.child;
+  return running;
 }
 
 const chat = (url: string) =>

@@ -38,6 +38,8 @@ export const configSchema = z.object({
   RATE_LIMIT_ENABLED: bool.default(true),
   RATE_LIMIT_CHAT_PER_MINUTE: int(1).default(60),
   RATE_LIMIT_MODELS_PER_MINUTE: int(1).default(120),
+  // Claude Code fires dozens of count_tokens calls at start-up
+  RATE_LIMIT_COUNT_TOKENS_PER_MINUTE: int(1).default(600),
   RATE_LIMIT_HEALTH_PER_MINUTE: int(1).default(300),
   RATE_LIMIT_AUTH_STATUS_PER_MINUTE: int(1).default(30),
 });

@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'timeout'
   | 'upstream'
   | 'unavailable'
+  | 'not_implemented'
   | 'internal';
 
 export class CligateError extends Error {
@@ -82,6 +83,11 @@ export class Timeout extends CligateError {
 export class UpstreamError extends CligateError {
   constructor(message: string, opts: Opts & { status?: number } = {}) {
     super('upstream', opts.status ?? 502, message, { code: 'upstream_error', ...opts });
+  }
+}
+export class NotImplemented extends CligateError {
+  constructor(message: string, opts: Opts = {}) {
+    super('not_implemented', 501, message, { code: 'not_implemented', ...opts });
   }
 }
 export class Unavailable extends CligateError {

@@ -1,17 +1,21 @@
 /**
  * The express application: middleware order, routes, error handling. It knows
- * surfaces and the router, never a particular provider.
+ * surfaces and the router, never a particular provider. Each route group names
+ * its surface first, so every error on it (auth, body, limits) is in its dialect.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type RequestHandler } from 'express';
 import cors from 'cors';
 import type { Config } from '../config.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../log.js';
-import { NotFound, Unavailable } from '../core/errors.js';
+import { NotFound, NotImplemented, Unavailable } from '../core/errors.js';
 import { openaiSurface } from '../surfaces/openai/index.js';
+import { anthropicSurface } from '../surfaces/anthropic/index.js';
+import { geminiSurface, backendProxySurface } from '../surfaces/gemini/index.js';
 import type { Surface } from '../surfaces/types.js';
 import type { WorkerPool } from '../runtime/pool.js';
-import { chatHandler } from './chat-handler.js';
+import { chatHandler, type ChatHandlerDeps } from './chat-handler.js';
+import { countTokensHandler } from './count-handler.js';
 import { errorHandler } from './errors.js';
 import { requireApiKey } from './auth.js';
 import { perMinute } from './rate-limit.js';
@@ -19,6 +23,7 @@ import { requestLog } from './request-log.js';
 import { InFlight } from './inflight.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoutes } from './routes/models.js';
+import { geminiModelsRoutes } from './routes/gemini-models.js';
 import { authStatusRoute } from './routes/auth-status.js';
 
 export interface AppDeps {
@@ -31,7 +36,7 @@ export interface AppDeps {
   isDraining?: () => boolean;
 }
 
-const useSurface = (surface: Surface) => (_req: Request, res: Response, next: NextFunction) => {
+const useSurface = (surface: Surface): RequestHandler => (_req, res, next) => {
   res.locals.surface = surface;
   next();
 };
@@ -48,33 +53,79 @@ export function createApp(deps: AppDeps) {
   app.use(cors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, maxAge: 600 }));
 
   const limits = (n: number, what: string) => perMinute(n, what, config.RATE_LIMIT_ENABLED);
-  app.get('/health', limits(config.RATE_LIMIT_HEALTH_PER_MINUTE, 'health'), healthRoute(deps, inflight));
-
-  const v1 = express.Router();
-  v1.use(useSurface(openaiSurface));
-  v1.use((_req, _res, next) => {
-    if (deps.isDraining?.()) {
-      _res.set('Connection', 'close');
-      return next(new Unavailable('The server is shutting down; retry shortly.', { code: 'shutting_down' }));
-    }
-    next();
-  });
-  v1.use(requireApiKey(config.API_KEY));
+  const chatLimit = limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat');
+  const countLimit = limits(config.RATE_LIMIT_COUNT_TOKENS_PER_MINUTE, 'count-tokens');
+  const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
   // non-strict: a JSON string or array is valid JSON, and the surface says it must be an object
   const json = express.json({ limit: config.BODY_LIMIT, strict: false });
+  const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, log };
+  const notDraining: RequestHandler = (_req, res, next) => {
+    if (!deps.isDraining?.()) return next();
+    res.set('Connection', 'close');
+    next(new Unavailable('The server is shutting down; retry shortly.', { code: 'shutting_down' }));
+  };
+  const guard = [notDraining, requireApiKey(config.API_KEY)];
 
-  v1.use(modelsRoutes(router, limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models')));
+  app.get('/health', limits(config.RATE_LIMIT_HEALTH_PER_MINUTE, 'health'), healthRoute(deps, inflight));
+
+  // --- OpenAI and Anthropic share /v1; /v1/messages* is Anthropic's ---
+  const v1 = express.Router();
+  v1.use((req, res, next) => {
+    res.locals.surface = req.path.startsWith('/messages') ? anthropicSurface : openaiSurface;
+    next();
+  });
+  v1.use(guard);
+  v1.use(modelsRoutes(router, modelsLimit));
   v1.get('/auth/status', limits(config.RATE_LIMIT_AUTH_STATUS_PER_MINUTE, 'auth status'), authStatusRoute(deps));
-  v1.post(
-    '/chat/completions',
-    limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat'),
-    json,
-    chatHandler(openaiSurface, { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, log }),
-  );
-  v1.use((req, _res, next) => next(new NotFound(`Unknown endpoint: ${req.method} /v1${req.path}`, { code: 'unknown_url' })));
+  v1.post('/chat/completions', chatLimit, json, chatHandler(openaiSurface, chatDeps));
+  v1.post('/messages/count_tokens', countLimit, json, countTokensHandler(anthropicSurface));
+  v1.post('/messages', chatLimit, json, chatHandler(anthropicSurface, chatDeps));
   app.use('/v1', v1);
 
-  app.use((req, _res, next) => next(new NotFound(`Unknown endpoint: ${req.method} ${req.path}`, { code: 'unknown_url' })));
+  // --- Gemini: /v1beta/models/{model}:{method} ---
+  const v1beta = express.Router();
+  v1beta.use(useSurface(geminiSurface), guard);
+  v1beta.use(geminiModelsRoutes(router, modelsLimit));
+  // "{model}:{method}" is one path segment: each route splits it and keeps its own method
+  const method =
+    (name: string): RequestHandler =>
+    (req, _res, next) => {
+      const target = String(req.params.target);
+      const at = target.lastIndexOf(':');
+      if (at <= 0 || target.slice(at + 1) !== name) return next('route');
+      Object.assign(req.params, { model: target.slice(0, at), method: name });
+      next();
+    };
+  const geminiChat = chatHandler(geminiSurface, chatDeps);
+  v1beta.post('/models/:target', method('generateContent'), chatLimit, json, geminiChat);
+  v1beta.post('/models/:target', method('streamGenerateContent'), chatLimit, json, geminiChat);
+  v1beta.post('/models/:target', method('countTokens'), countLimit, json, countTokensHandler(geminiSurface));
+  v1beta.post('/models/:target', (req, _res, next) =>
+    next(new NotFound(`Unknown method '${String(req.params.target)}': use {model}:generateContent, :streamGenerateContent or :countTokens.`, { code: 'unknown_url' })),
+  );
+  app.use('/v1beta', v1beta);
+
+  // --- the backend-proxy endpoints of a Gemini CLI built for one ---
+  const apiAi = express.Router();
+  apiAi.use(useSurface(backendProxySurface), guard);
+  const proxyChat = chatHandler(backendProxySurface, chatDeps);
+  const named = (name: string): RequestHandler => (req, _res, next) => {
+    req.params.method = name;
+    next();
+  };
+  apiAi.post('/generate', named('generate'), chatLimit, json, proxyChat);
+  apiAi.post('/generate-stream', named('generate-stream'), chatLimit, json, proxyChat);
+  apiAi.post('/count-tokens', countLimit, json, countTokensHandler(backendProxySurface));
+  apiAi.post('/embed', (_req, _res, next) =>
+    next(
+      new NotImplemented('No embedding provider is configured: none of the configured providers can embed.', {
+        code: 'embeddings_not_configured',
+      }),
+    ),
+  );
+  app.use('/api/ai', apiAi);
+
+  app.use((req, _res, next) => next(new NotFound(`Unknown endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`, { code: 'unknown_url' })));
   app.use(errorHandler(openaiSurface, log));
   return { app, inflight };
 }

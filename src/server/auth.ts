@@ -29,7 +29,7 @@ export function requireApiKey(apiKey: string) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (!expected) return next();
     const key = presentedKey(req);
-    if (key === undefined) return next(new Unauthorized('Missing API key: send "Authorization: Bearer <API_KEY>".', { code: 'missing_api_key' }));
+    if (key === undefined) return next(new Unauthorized('Missing API key: send "Authorization: Bearer <API_KEY>" (or the x-api-key / x-goog-api-key header).', { code: 'missing_api_key' }));
     if (!keyMatches(key, expected)) return next(new Unauthorized('Invalid API key.', { code: 'invalid_api_key' }));
     next();
   };

@@ -13,7 +13,7 @@ import type { StreamPart } from '../core/stream.js';
 import { collect } from '../core/stream.js';
 import { CligateError, toCligateError } from '../core/errors.js';
 import type { Router } from '../routing/router.js';
-import type { Surface } from '../surfaces/types.js';
+import type { RequestInfo, Surface } from '../surfaces/types.js';
 import type { Logger } from '../log.js';
 import type { InFlight } from './inflight.js';
 import { sendError } from './errors.js';
@@ -33,6 +33,10 @@ export class ClientClosed extends CligateError {
   }
 }
 
+export function requestInfo(req: Request): RequestInfo {
+  return { headers: req.headers, params: req.params as Record<string, string>, query: req.query as Record<string, unknown> };
+}
+
 export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const ctl = new AbortController();
@@ -44,11 +48,13 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
     const requestId = String(res.locals.requestId ?? randomUUID());
     const log = deps.log.child({ requestId, dialect: surface.dialect });
     try {
-      const chat = surface.decode(req.body, req.headers, req.params as Record<string, string>);
+      const info = requestInfo(req);
+      const chat = surface.decode(req.body, info);
       const provider = deps.router.resolve(chat.model);
       res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
       const ctx = { signal: ctl.signal, requestId, log };
-      const id = `chatcmpl-${requestId.replace(/-/g, '')}`;
+      // surfaces prefix it in their own style (chatcmpl-…, msg_…)
+      const id = requestId.replace(/[^A-Za-z0-9]/g, '');
 
       if (!chat.stream) {
         const result = await collect(provider.stream(chat, ctx));
@@ -57,25 +63,26 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         return;
       }
 
-      const encoder = surface.streamEncoder(chat, id);
+      const encoder = surface.streamEncoder(chat, id, info);
       let opened = false;
       const open = () => {
         if (opened || res.writableEnded) return;
         opened = true;
         res.status(200).set({
-          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Content-Type': encoder.contentType,
           'Cache-Control': 'no-cache, no-transform',
           Connection: 'keep-alive',
           'X-Accel-Buffering': 'no',
         });
         res.flushHeaders();
+        write(encoder.open());
       };
       const write = (frames: string[]) => {
         if (frames.length && !res.writableEnded) res.write(frames.join(''));
       };
       const keepalive = setInterval(() => {
         open();
-        write([': keepalive\n\n']);
+        write([encoder.keepalive()]);
       }, deps.keepaliveMs);
       try {
         for await (const part of provider.stream(chat, ctx)) {

@@ -8,8 +8,21 @@ import type { CligateError } from '../core/errors.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
-/** Turns a stream of parts into SSE frames for one response. */
+/** What a surface may read of the HTTP request besides the body. */
+export interface RequestInfo {
+  headers: Headers;
+  /** route parameters, e.g. the Gemini model in the path */
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+}
+
+/** Turns a stream of parts into the bytes of one streamed response. */
 export interface StreamEncoder {
+  readonly contentType: string;
+  /** written when the response opens, before any part */
+  open(): string[];
+  /** written while the stream is quiet, so idle proxies keep the connection */
+  keepalive(): string;
   /** frames for one part (possibly none) */
   part(part: StreamPart): string[];
   /** frames that close a successful stream */
@@ -20,11 +33,17 @@ export interface StreamEncoder {
 
 export interface Surface {
   readonly dialect: string;
-  decode(body: unknown, headers: Headers, params?: Record<string, string>): ChatRequest;
-  streamEncoder(req: ChatRequest, id: string): StreamEncoder;
+  decode(body: unknown, info: RequestInfo): ChatRequest;
+  streamEncoder(req: ChatRequest, id: string, info: RequestInfo): StreamEncoder;
   encodeResponse(req: ChatRequest, id: string, res: CollectedResponse): unknown;
   errorBody(err: CligateError): unknown;
+  /** token counting, for dialects that have an endpoint for it */
+  decodeCountTokens?(body: unknown, info: RequestInfo): ChatRequest;
+  encodeCountTokens?(tokens: number): unknown;
 }
+
+export const SSE_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
+export const SSE_KEEPALIVE = ': keepalive\n\n';
 
 /** One SSE event; `event` names it for dialects that use named events. */
 export function sseFrame(data: unknown, event?: string): string {

@@ -6,9 +6,19 @@ const CREATED = Math.floor(Date.UTC(2025, 0, 1) / 1000);
 
 export function modelsRoutes(router: Router, limit: RequestHandler) {
   const r = express.Router();
-  const entry = (id: string, provider: string) => ({ id, object: 'model', created: CREATED, owned_by: provider });
+  // one shape that both the OpenAI and the Anthropic SDK read (each ignores the other's fields)
+  const entry = (id: string, provider: string) => ({
+    id,
+    object: 'model',
+    created: CREATED,
+    owned_by: provider,
+    type: 'model',
+    display_name: id,
+    created_at: new Date(CREATED * 1000).toISOString(),
+  });
   r.get('/models', limit, (_req, res) => {
-    res.json({ object: 'list', data: router.models().map((m) => entry(m.id, m.provider)) });
+    const data = router.models().map((m) => entry(m.id, m.provider));
+    res.json({ object: 'list', data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
   });
   r.get('/models/:id', limit, (req, res, next) => {
     const id = String(req.params.id);

@@ -1,8 +1,8 @@
 /** OpenAI chat-completions body -> ChatRequest. */
-import { createHash } from 'node:crypto';
 import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../core/request.js';
 import { BadRequest } from '../../core/errors.js';
 import { parseBody } from '../validate.js';
+import { sessionKey } from '../session.js';
 import { chatCompletionSchema, type OpenAIContent } from './schema.js';
 
 const DATA_URL = /^data:([^;,]+)?(;base64)?,(.*)$/s;
@@ -110,13 +110,4 @@ export function decodeChatCompletion(body: unknown, headers: Record<string, stri
     }));
   if (toolChoice) req.toolChoice = toolChoice;
   return req;
-}
-
-/** X-Session-ID (or Kilo's x-session-affinity) when sent, else a hash of the first user message. */
-function sessionKey(headers: Record<string, string | string[] | undefined>, messages: ChatMessage[]): string | undefined {
-  const h = headers['x-session-id'] ?? headers['x-session-affinity'];
-  if (typeof h === 'string' && h) return h;
-  const first = messages.find((m) => m.role === 'user');
-  if (!first) return undefined;
-  return createHash('sha256').update(JSON.stringify(first.content)).digest('hex').slice(0, 32);
 }

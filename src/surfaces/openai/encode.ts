@@ -2,7 +2,7 @@
 import type { ChatRequest } from '../../core/request.js';
 import type { CollectedResponse, FinishReason, StreamPart, Usage } from '../../core/stream.js';
 import type { CligateError } from '../../core/errors.js';
-import { sseFrame, type StreamEncoder } from '../types.js';
+import { sseFrame, SSE_CONTENT_TYPE, SSE_KEEPALIVE, type StreamEncoder } from '../types.js';
 import { openaiErrorBody } from './errors.js';
 
 const FINISH: Record<FinishReason, string> = {
@@ -24,16 +24,21 @@ export function openaiUsage(u: Usage) {
 }
 
 export class OpenAIStreamEncoder implements StreamEncoder {
+  readonly contentType = SSE_CONTENT_TYPE;
   private readonly created = Math.floor(Date.now() / 1000);
   private sentRole = false;
   private toolIndex = 0;
   private usage: Usage | undefined;
   private finish: FinishReason = 'stop';
 
+  private readonly id: string;
+
   constructor(
     private readonly req: ChatRequest,
-    private readonly id: string,
-  ) {}
+    id: string,
+  ) {
+    this.id = `chatcmpl-${id}`;
+  }
 
   private chunk(delta: Record<string, unknown> | null, finishReason: string | null = null, usage?: Usage): string {
     const body: Record<string, unknown> = {
@@ -53,6 +58,14 @@ export class OpenAIStreamEncoder implements StreamEncoder {
     if (this.sentRole) return [this.chunk(fields)];
     this.sentRole = true;
     return [this.chunk({ role: 'assistant', content: '', ...fields })];
+  }
+
+  open(): string[] {
+    return [];
+  }
+
+  keepalive(): string {
+    return SSE_KEEPALIVE;
   }
 
   part(part: StreamPart): string[] {
@@ -98,7 +111,7 @@ export function encodeChatCompletion(req: ChatRequest, id: string, r: CollectedR
   if (r.toolCalls.length)
     message.tool_calls = r.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
   return {
-    id,
+    id: `chatcmpl-${id}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: req.model,

@@ -10,6 +10,7 @@ const TYPE: Record<ErrorKind, string> = {
   rate_limited: 'rate_limit_exceeded',
   overloaded: 'server_overloaded',
   unavailable: 'service_unavailable',
+  not_implemented: 'not_implemented_error',
   timeout: 'timeout_error',
   upstream: 'api_error',
   internal: 'server_error',

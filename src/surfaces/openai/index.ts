@@ -6,7 +6,7 @@ import { openaiErrorBody } from './errors.js';
 
 export const openaiSurface: Surface = {
   dialect: 'openai',
-  decode: (body, headers) => decodeChatCompletion(body, headers),
+  decode: (body, info) => decodeChatCompletion(body, info.headers),
   streamEncoder: (req, id) => new OpenAIStreamEncoder(req, id),
   encodeResponse: encodeChatCompletion,
   errorBody: openaiErrorBody,

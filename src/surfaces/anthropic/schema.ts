@@ -1,0 +1,98 @@
+/** The Anthropic Messages request, as far as cligate reads it (zod). */
+import { z } from 'zod';
+
+const cacheControl = z.object({ type: z.string() }).nullish();
+
+const textBlock = z.object({ type: z.literal('text'), text: z.string(), cache_control: cacheControl });
+const imageSource = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('base64'), media_type: z.string(), data: z.string() }),
+  z.object({ type: z.literal('url'), url: z.string() }),
+]);
+const imageBlock = z.object({ type: z.literal('image'), source: imageSource, cache_control: cacheControl });
+const documentBlock = z
+  .object({
+    type: z.literal('document'),
+    source: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('text'), data: z.string(), media_type: z.string().optional() }),
+      z.object({ type: z.literal('base64'), data: z.string(), media_type: z.string() }),
+      z.object({ type: z.literal('url'), url: z.string() }),
+      z.object({ type: z.literal('content'), content: z.unknown() }),
+    ]),
+    title: z.string().nullish(),
+  })
+  ;
+const toolUseBlock = z
+  .object({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.record(z.string(), z.unknown()) })
+  ;
+const toolResultBlock = z
+  .object({
+    type: z.literal('tool_result'),
+    tool_use_id: z.string(),
+    content: z.union([z.string(), z.array(z.union([textBlock, imageBlock]))]).optional(),
+    is_error: z.boolean().optional(),
+  })
+  ;
+const thinkingBlock = z.object({ type: z.literal('thinking'), thinking: z.string(), signature: z.string().optional() });
+const redactedThinkingBlock = z.object({ type: z.literal('redacted_thinking'), data: z.string() });
+/** blocks of Anthropic's own server tools: kept out of the prompt, never rejected (zod strips unknown keys, it does not refuse them) */
+const serverBlock = <T extends string>(type: T) => z.object({ type: z.literal(type) });
+
+export const contentBlock = z.discriminatedUnion('type', [
+  textBlock,
+  imageBlock,
+  documentBlock,
+  toolUseBlock,
+  toolResultBlock,
+  thinkingBlock,
+  redactedThinkingBlock,
+  serverBlock('server_tool_use'),
+  serverBlock('web_search_tool_result'),
+  serverBlock('web_fetch_tool_result'),
+  serverBlock('search_result'),
+]);
+
+const message = z.object({
+  role: z.enum(['user', 'assistant']),
+  content: z.union([z.string(), z.array(contentBlock)]),
+});
+
+const tool = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    input_schema: z.record(z.string(), z.unknown()).optional(),
+    type: z.string().optional(),
+  })
+  ;
+
+const toolChoice = z.object({
+  type: z.enum(['auto', 'any', 'tool', 'none']),
+  name: z.string().optional(),
+  disable_parallel_tool_use: z.boolean().optional(),
+});
+
+const base = {
+  model: z.string().min(1, 'must be a non-empty string'),
+  messages: z.array(message).min(1, 'must contain at least one message'),
+  system: z.union([z.string(), z.array(textBlock)]).optional(),
+  tools: z.array(tool).optional(),
+  tool_choice: toolChoice.optional(),
+  thinking: z.object({ type: z.string(), budget_tokens: z.number().int().optional() }).optional(),
+};
+
+export const messagesSchema = z.object({
+  ...base,
+  max_tokens: z.number().int().positive(),
+  stream: z.boolean().optional(),
+  stop_sequences: z.array(z.string()).optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  metadata: z.object({ user_id: z.string().nullish() }).optional(),
+});
+
+export const countTokensSchema = z.object(base);
+
+export type MessagesBody = z.infer<typeof messagesSchema>;
+export type AnthropicMessage = z.infer<typeof message>;
+export type ContentBlock = z.infer<typeof contentBlock>;

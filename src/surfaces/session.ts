@@ -1,0 +1,18 @@
+/** The session key every surface derives the same way: a client header, else a hash of the first user turn. */
+import { createHash } from 'node:crypto';
+import type { ChatMessage } from '../core/request.js';
+import type { Headers } from './types.js';
+
+/** X-Session-ID, Kilo's x-session-affinity, Claude Code's session header */
+const SESSION_HEADERS = ['x-session-id', 'x-session-affinity', 'x-claude-code-session-id'];
+
+export function sessionKey(headers: Headers, messages: ChatMessage[], hint?: string): string | undefined {
+  for (const name of SESSION_HEADERS) {
+    const h = headers[name];
+    if (typeof h === 'string' && h) return h;
+  }
+  if (hint) return hint;
+  const first = messages.find((m) => m.role === 'user');
+  if (!first) return undefined;
+  return createHash('sha256').update(JSON.stringify(first.content)).digest('hex').slice(0, 32);
+}

@@ -66,7 +66,12 @@ export function createApp(deps: AppDeps) {
   };
   const guard = [notDraining, requireApiKey(config.API_KEY)];
 
-  app.get('/health', limits(config.RATE_LIMIT_HEALTH_PER_MINUTE, 'health'), healthRoute(deps, inflight));
+  const healthLimit = limits(config.RATE_LIMIT_HEALTH_PER_MINUTE, 'health');
+  app.get('/health', healthLimit, healthRoute(deps, inflight));
+  // clients (Claude Code among them) probe the base URL before their first call
+  app.get('/', healthLimit, (_req, res) => {
+    res.json({ name: 'cligate', endpoints: ['/v1/chat/completions', '/v1/messages', '/v1beta/models', '/api/ai/generate', '/health'] });
+  });
 
   // --- OpenAI and Anthropic share /v1; /v1/messages* is Anthropic's ---
   const v1 = express.Router();

@@ -122,3 +122,30 @@ describe('access', () => {
     }
   });
 });
+
+describe('bad input in each dialect gets that dialect’s error shape', () => {
+  const routes: [string, string, (j: any) => void][] = [
+    ['anthropic', '/v1/messages', (j) => expect(j).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.any(String) } })],
+    ['anthropic count', '/v1/messages/count_tokens', (j) => expect(j).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } })],
+    ['gemini', '/v1beta/models/claude-sonnet-4-5:generateContent', (j) => expect(j).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT', message: expect.any(String) } })],
+    ['gemini count', '/v1beta/models/claude-sonnet-4-5:countTokens', (j) => expect(j).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } })],
+    ['backend proxy', '/api/ai/generate', (j) => expect(j).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } })],
+  ];
+  for (const [name, path, shape] of routes) {
+    it(`${name}: malformed JSON, wrong types, oversized body`, async () => {
+      const send = async (body: string) => {
+        const res = await fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return { status: res.status, json: await res.json() };
+      };
+      const malformed = await send('{"model": ');
+      expect(malformed.status).toBe(400);
+      shape(malformed.json);
+      const wrong = await send(JSON.stringify({ model: 5, messages: 'x', contents: 'x' }));
+      expect(wrong.status).toBe(400);
+      shape(wrong.json);
+      const big = await send(JSON.stringify({ pad: 'x'.repeat(5000) }));
+      expect(big.status).toBe(413);
+      expect(JSON.stringify(big.json)).toMatch(/BODY_LIMIT/);
+    });
+  }
+});

@@ -17,6 +17,7 @@ import type { CligateError } from '../../core/errors.js';
 import { estimateInputTokens } from '../../features/token-estimate.js';
 import { sseFrame, SSE_CONTENT_TYPE, SSE_KEEPALIVE, type StreamEncoder } from '../types.js';
 import { anthropicErrorBody } from './errors.js';
+import { argumentsObject, StreamEnd } from '../shared.js';
 
 const STOP_REASON: Record<FinishReason, string> = {
   stop: 'end_turn',
@@ -37,15 +38,6 @@ export function anthropicUsage(u: Usage) {
   };
 }
 
-function parseInput(args: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(args || '{}');
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
-  } catch {
-    return {};
-  }
-}
-
 export class AnthropicStreamEncoder implements StreamEncoder {
   readonly contentType = SSE_CONTENT_TYPE;
   private readonly id: string;
@@ -54,8 +46,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private open_: 'text' | 'thinking' | undefined;
   private signature = '';
   private pinged = false;
-  private usage: Usage | undefined;
-  private finish: FinishReason = 'stop';
+  private readonly tail = new StreamEnd();
 
   constructor(
     private readonly req: ChatRequest,
@@ -129,6 +120,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   }
 
   part(part: StreamPart): string[] {
+    if (this.tail.record(part)) return [];
     switch (part.type) {
       case 'text-delta': {
         const frames = this.start();
@@ -156,12 +148,6 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         frames.push(sseFrame({ type: 'content_block_stop', index: this.index }, 'content_block_stop'));
         return frames;
       }
-      case 'usage':
-        this.usage = part.usage;
-        return [];
-      case 'finish':
-        this.finish = part.reason;
-        return [];
       default:
         return [];
     }
@@ -169,10 +155,10 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 
   end(): string[] {
     const frames = [...this.start(), ...this.close()];
-    const usage = this.usage ?? { inputTokens: estimateInputTokens(this.req), outputTokens: 0 };
+    const usage = this.tail.usage ?? { inputTokens: estimateInputTokens(this.req), outputTokens: 0 };
     frames.push(
       sseFrame(
-        { type: 'message_delta', delta: { stop_reason: STOP_REASON[this.finish], stop_sequence: null }, usage: anthropicUsage(usage) },
+        { type: 'message_delta', delta: { stop_reason: STOP_REASON[this.tail.finish], stop_sequence: null }, usage: anthropicUsage(usage) },
         'message_delta',
       ),
     );
@@ -189,7 +175,7 @@ export function encodeMessage(req: ChatRequest, id: string, r: CollectedResponse
   const content: Record<string, unknown>[] = [];
   if (r.reasoning) content.push({ type: 'thinking', thinking: r.reasoning, signature: '' });
   if (r.text) content.push({ type: 'text', text: r.text });
-  for (const c of r.toolCalls) content.push({ type: 'tool_use', id: c.id, name: c.name, input: parseInput(c.arguments) });
+  for (const c of r.toolCalls) content.push({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c.arguments) });
   const usage = r.usage ?? { inputTokens: estimateInputTokens(req), outputTokens: 0 };
   return {
     id: `msg_${id}`,

@@ -18,6 +18,7 @@ import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../co
 import { BadRequest } from '../../core/errors.js';
 import { parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
+import { userTurn } from '../shared.js';
 import type { RequestInfo } from '../types.js';
 import {
   backendProxySchema,
@@ -90,10 +91,7 @@ function toMessages(contents: GeminiContent[]): ChatMessage[] {
       out.push({ role: 'assistant', content: parts });
       return;
     }
-    const results = parts.filter((p) => p.type === 'tool-result');
-    const rest = parts.filter((p) => p.type !== 'tool-result');
-    if (results.length) out.push({ role: 'tool', content: results });
-    if (rest.length) out.push({ role: 'user', content: rest });
+    out.push(...userTurn(parts));
   });
   return out;
 }

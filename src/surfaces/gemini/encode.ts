@@ -16,6 +16,7 @@ import type { CligateError } from '../../core/errors.js';
 import { estimateInputTokens } from '../../features/token-estimate.js';
 import { sseFrame, SSE_CONTENT_TYPE, SSE_KEEPALIVE, type StreamEncoder } from '../types.js';
 import { geminiErrorBody } from './errors.js';
+import { argumentsObject, StreamEnd } from '../shared.js';
 
 const FINISH: Record<FinishReason, string> = {
   stop: 'STOP',
@@ -36,15 +37,6 @@ export function geminiUsage(u: Usage) {
   };
 }
 
-function parseArgs(args: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(args || '{}');
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
-  } catch {
-    return {};
-  }
-}
-
 function response(req: ChatRequest, id: string, parts: GeminiPartOut[], extra: { finishReason?: string; usage?: Usage } = {}) {
   const candidate: Record<string, unknown> = { content: { role: 'model', parts }, index: 0 };
   if (extra.finishReason) candidate.finishReason = extra.finishReason;
@@ -60,8 +52,7 @@ export type GeminiFraming = 'sse' | 'array';
 
 export class GeminiStreamEncoder implements StreamEncoder {
   readonly contentType: string;
-  private usage: Usage | undefined;
-  private finish: FinishReason = 'stop';
+  private readonly tail = new StreamEnd();
   private count = 0;
 
   constructor(
@@ -88,27 +79,22 @@ export class GeminiStreamEncoder implements StreamEncoder {
   }
 
   part(part: StreamPart): string[] {
+    if (this.tail.record(part)) return [];
     switch (part.type) {
       case 'text-delta':
         return [this.frame(response(this.req, this.id, [{ text: part.text }]))];
       case 'reasoning-delta':
         return [this.frame(response(this.req, this.id, [{ text: part.text, thought: true, ...(part.signature ? { thoughtSignature: part.signature } : {}) }]))];
       case 'tool-call':
-        return [this.frame(response(this.req, this.id, [{ functionCall: { name: part.name, args: parseArgs(part.arguments), id: part.id } }]))];
-      case 'usage':
-        this.usage = part.usage;
-        return [];
-      case 'finish':
-        this.finish = part.reason;
-        return [];
+        return [this.frame(response(this.req, this.id, [{ functionCall: { name: part.name, args: argumentsObject(part.arguments), id: part.id } }]))];
       default:
         return [];
     }
   }
 
   end(): string[] {
-    const usage = this.usage ?? { inputTokens: estimateInputTokens(this.req), outputTokens: 0 };
-    const frames = [this.frame(response(this.req, this.id, [{ text: '' }], { finishReason: FINISH[this.finish], usage }))];
+    const usage = this.tail.usage ?? { inputTokens: estimateInputTokens(this.req), outputTokens: 0 };
+    const frames = [this.frame(response(this.req, this.id, [{ text: '' }], { finishReason: FINISH[this.tail.finish], usage }))];
     if (this.framing === 'array') frames.push(']');
     return frames;
   }
@@ -124,7 +110,7 @@ export function encodeGenerateContent(req: ChatRequest, id: string, r: Collected
   const parts: GeminiPartOut[] = [];
   if (r.reasoning) parts.push({ text: r.reasoning, thought: true });
   if (r.text) parts.push({ text: r.text });
-  for (const c of r.toolCalls) parts.push({ functionCall: { name: c.name, args: parseArgs(c.arguments), id: c.id } });
+  for (const c of r.toolCalls) parts.push({ functionCall: { name: c.name, args: argumentsObject(c.arguments), id: c.id } });
   const usage = r.usage ?? { inputTokens: estimateInputTokens(req), outputTokens: 0 };
   return response(req, id, parts, { finishReason: FINISH[r.finishReason], usage });
 }

@@ -4,6 +4,7 @@ import type { CollectedResponse, FinishReason, StreamPart, Usage } from '../../c
 import type { CligateError } from '../../core/errors.js';
 import { sseFrame, SSE_CONTENT_TYPE, SSE_KEEPALIVE, type StreamEncoder } from '../types.js';
 import { openaiErrorBody } from './errors.js';
+import { StreamEnd } from '../shared.js';
 
 const FINISH: Record<FinishReason, string> = {
   stop: 'stop',
@@ -28,8 +29,7 @@ export class OpenAIStreamEncoder implements StreamEncoder {
   private readonly created = Math.floor(Date.now() / 1000);
   private sentRole = false;
   private toolIndex = 0;
-  private usage: Usage | undefined;
-  private finish: FinishReason = 'stop';
+  private readonly tail = new StreamEnd();
 
   private readonly id: string;
 
@@ -69,6 +69,7 @@ export class OpenAIStreamEncoder implements StreamEncoder {
   }
 
   part(part: StreamPart): string[] {
+    if (this.tail.record(part)) return [];
     switch (part.type) {
       case 'text-delta':
         return this.delta({ content: part.text });
@@ -80,12 +81,6 @@ export class OpenAIStreamEncoder implements StreamEncoder {
           tool_calls: [{ index, id: part.id, type: 'function', function: { name: part.name, arguments: part.arguments } }],
         });
       }
-      case 'usage':
-        this.usage = part.usage;
-        return [];
-      case 'finish':
-        this.finish = part.reason;
-        return [];
       default:
         return [];
     }
@@ -93,8 +88,8 @@ export class OpenAIStreamEncoder implements StreamEncoder {
 
   end(): string[] {
     const frames = this.sentRole ? [] : this.delta({});
-    frames.push(this.chunk({}, FINISH[this.finish]));
-    if (this.req.includeUsage) frames.push(this.chunk(null, null, this.usage ?? { inputTokens: 0, outputTokens: 0 }));
+    frames.push(this.chunk({}, FINISH[this.tail.finish]));
+    if (this.req.includeUsage) frames.push(this.chunk(null, null, this.tail.usage ?? { inputTokens: 0, outputTokens: 0 }));
     frames.push(sseFrame('[DONE]'));
     return frames;
   }

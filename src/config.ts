@@ -23,6 +23,25 @@ export const configSchema = z.object({
   CORS_ORIGINS: list.default(['*']),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb|gb)?$/i, 'a size such as 10mb').default('10mb'),
 
+  // "alias=target" pairs, comma-separated; a target may be provider-qualified ("fast=claude-cli/claude-haiku-4-5")
+  MODEL_ALIASES: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const out: Record<string, string> = {};
+      for (const pair of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const [alias, target, ...rest] = pair.split('=').map((x) => x.trim());
+        if (!alias || !target || rest.length) {
+          ctx.addIssue({ code: 'custom', message: `"${pair}" is not alias=target` });
+          return z.NEVER;
+        }
+        out[alias] = target;
+      }
+      return out;
+    }),
+  // provider ids in the order a bare model name is offered to them
+  PROVIDER_ORDER: list.default([]),
+
   CLAUDE_CLI_PATH: z.string().min(1).default('claude'),
   CLAUDE_MODELS: list.default(['claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5']),
   CLAUDE_ALLOWED_TOOLS: list.default(['WebSearch', 'WebFetch']),

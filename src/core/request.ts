@@ -63,6 +63,10 @@ export interface ChatRequest {
   includeUsage?: boolean;
   /** stable key for a conversation (header or hash of the first user message) */
   sessionKey?: string;
+  /** reasoning requested (a "-thinking" model suffix, for providers that support it) */
+  thinking?: boolean;
+  /** the client wants progress markers in the stream (a "-progress" model suffix) */
+  progress?: boolean;
 }
 
 /** Text of a message's text parts, joined. */

@@ -1,24 +1,99 @@
-/** Model name -> provider. The only place that knows which provider serves what. */
+/**
+ * Model name -> provider: the one place that holds routing rules.
+ *
+ * 1. `provider/model` always selects that provider (e.g. `claude-cli/claude-sonnet-4-5`).
+ * 2. An alias (MODEL_ALIASES) is replaced by its target first; the target may itself be qualified.
+ * 3. Suffixes (-progress, -thinking) are parsed off; -thinking stays part of the name for a
+ *    provider that does not support reasoning but serves the longer name itself.
+ * 4. A bare name goes to the first provider, in PROVIDER_ORDER, that serves it.
+ */
 import type { ModelInfo, Provider } from '../core/provider.js';
 import { NotFound } from '../core/errors.js';
+import { parseModelSuffixes } from './suffixes.js';
+
+export interface Route {
+  provider: Provider;
+  /** the name the provider is asked for: no qualifier, no alias, no routing suffix */
+  model: string;
+  progress: boolean;
+  thinking: boolean;
+}
+
+export interface RouterOptions {
+  /** alias -> target model name */
+  aliases?: Record<string, string>;
+  /** provider ids in the order bare names are tried; unlisted providers follow in registration order */
+  order?: readonly string[];
+}
 
 export class Router {
-  constructor(private readonly providers: readonly Provider[]) {}
+  private readonly providers: readonly Provider[];
+  private readonly aliases: Record<string, string>;
+
+  constructor(providers: readonly Provider[], opts: RouterOptions = {}) {
+    const rank = (p: Provider) => {
+      const i = (opts.order ?? []).indexOf(p.id);
+      return i === -1 ? Number.MAX_SAFE_INTEGER : i;
+    };
+    this.providers = [...providers].sort((a, b) => rank(a) - rank(b));
+    this.aliases = opts.aliases ?? {};
+  }
 
   all(): readonly Provider[] {
     return this.providers;
   }
 
+  /** every model once by its bare name (the provider it routes to) and once qualified */
   models(): ModelInfo[] {
-    return this.providers.flatMap((p) => p.models());
+    const bare = new Map<string, ModelInfo>();
+    const qualified: ModelInfo[] = [];
+    for (const p of this.providers) {
+      for (const m of p.models()) {
+        if (!bare.has(m.id)) bare.set(m.id, m);
+        qualified.push({ ...m, id: `${p.id}/${m.id}` });
+      }
+    }
+    const aliases = Object.keys(this.aliases).flatMap((alias) => {
+      try {
+        return [{ id: alias, provider: this.resolve(alias).provider.id }];
+      } catch {
+        return [];
+      }
+    });
+    return [...bare.values(), ...qualified, ...aliases];
   }
 
-  resolve(model: string): Provider {
-    const provider = this.providers.find((p) => p.handles(model));
-    if (provider) return provider;
-    const known = this.models().map((m) => m.id);
-    throw new NotFound(
-      `The model '${model}' does not exist or no provider serves it. Available models: ${known.join(', ') || '(none)'}.`,
+  resolve(requested: string): Route {
+    const name = this.aliases[requested] ?? requested;
+    const slash = name.indexOf('/');
+    if (slash > 0) {
+      const provider = this.providers.find((p) => p.id === name.slice(0, slash));
+      if (provider) {
+        const route = this.match(provider, name.slice(slash + 1));
+        if (route) return route;
+        throw this.notFound(requested, `provider '${provider.id}' does not serve '${name.slice(slash + 1)}'`);
+      }
+    }
+    for (const provider of this.providers) {
+      const route = this.match(provider, name);
+      if (route) return route;
+    }
+    throw this.notFound(requested);
+  }
+
+  private match(provider: Provider, name: string): Route | undefined {
+    const parsed = parseModelSuffixes(name);
+    const thinkingOk = provider.supportsThinking === true;
+    // a provider without reasoning support may still serve the "-thinking" name as a model of its own
+    const model = parsed.thinking && !thinkingOk ? `${parsed.base}-thinking` : parsed.base;
+    if (!provider.handles(model)) return undefined;
+    return { provider, model, progress: parsed.progress, thinking: parsed.thinking && thinkingOk };
+  }
+
+  private notFound(model: string, why?: string): NotFound {
+    const known = [...new Set(this.models().map((m) => m.id))];
+    return new NotFound(
+      `The model '${model}' does not exist${why ? ` (${why})` : ' or no provider serves it'}. Available models: ${known.join(', ') || '(none)'}.`,
       { code: 'model_not_found', param: 'model' },
     );
   }

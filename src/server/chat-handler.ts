@@ -50,14 +50,17 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
     try {
       const info = requestInfo(req);
       const chat = surface.decode(req.body, info);
-      const provider = deps.router.resolve(chat.model);
+      const route = deps.router.resolve(chat.model);
+      const provider = route.provider;
       res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
+      // the provider gets the routed name; encoders keep the name the client asked for
+      const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
       const ctx = { signal: ctl.signal, requestId, log };
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)
       const id = requestId.replace(/[^A-Za-z0-9]/g, '');
 
       if (!chat.stream) {
-        const result = await collect(provider.stream(chat, ctx));
+        const result = await collect(provider.stream(routed, ctx));
         res.locals.usage = result.usage;
         if (!ctl.signal.aborted) res.json(surface.encodeResponse(chat, id, result));
         return;
@@ -85,7 +88,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         write([encoder.keepalive()]);
       }, deps.keepaliveMs);
       try {
-        for await (const part of provider.stream(chat, ctx)) {
+        for await (const part of provider.stream(routed, ctx)) {
           if (part.type === 'usage') res.locals.usage = part.usage;
           if (OPENS_STREAM.has(part.type)) open();
           write(encoder.part(part));

@@ -29,7 +29,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     queueTimeoutMs: config.QUEUE_TIMEOUT,
   });
   const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT };
-  const router = new Router(createProviders(config, runtime, env));
+  const router = new Router(createProviders(config, runtime, env), { aliases: config.MODEL_ALIASES, order: config.PROVIDER_ORDER });
   let draining = false;
   const { app, inflight } = createApp({ config, router, pool, log, isDraining: () => draining });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../helpers/server.js';
 
 const REPLY = 'matrix answer from upstream';
-const PROVIDERS = [{ id: 'claude', model: 'claude-sonnet-4-5' }];
+const PROVIDERS = [{ id: 'claude-cli', model: 'claude-sonnet-4-5' }];
 
 interface Dialect {
   name: string;

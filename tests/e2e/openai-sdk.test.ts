@@ -156,4 +156,20 @@ describe('OpenAI SDK end to end over the real claude CLI', () => {
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBeTruthy();
   });
+
+  it('a provider-qualified name with a suffix reaches the CLI as the bare model; the reply echoes the requested name', async () => {
+    stack.fake.setScript({ reply: 'qualified' });
+    const r = await client.chat.completions.create({
+      model: 'claude-cli/claude-haiku-4-5-progress',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(r.model).toBe('claude-cli/claude-haiku-4-5-progress');
+    expect(r.choices[0]?.message.content).toBe('qualified');
+    const sent = stack.fake.requests.filter((q) => q.path === '/v1/messages').at(-1);
+    expect(sent?.body.model).toBe('claude-haiku-4-5');
+    const ids = (await client.models.list()).data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['claude-sonnet-4-5', 'claude-cli/claude-sonnet-4-5']));
+    const one = await client.models.retrieve('claude-cli/claude-sonnet-4-5');
+    expect(one.owned_by).toBe('claude-cli');
+  });
 });

@@ -25,10 +25,10 @@ const ALIASES = ['opus', 'sonnet', 'haiku'];
 export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
   const sourceEnv = opts.env ?? process.env;
   return {
-    id: 'claude',
+    id: 'claude-cli',
 
     models(): ModelInfo[] {
-      return opts.models.map((id) => ({ id, provider: 'claude' }));
+      return opts.models.map((id) => ({ id, provider: 'claude-cli' }));
     },
 
     handles(model: string): boolean {
@@ -63,10 +63,10 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
     async status(): Promise<ProviderStatus> {
       try {
         const { stdout } = await execa(opts.cliPath, ['--version'], { env: claudeEnv(sourceEnv), timeout: 10_000 });
-        return { id: 'claude', available: true, detail: { path: opts.cliPath, version: stdout.trim() } };
+        return { id: 'claude-cli', available: true, detail: { path: opts.cliPath, version: stdout.trim() } };
       } catch (err) {
         const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        return { id: 'claude', available: false, detail: { path: opts.cliPath, error: reason } };
+        return { id: 'claude-cli', available: false, detail: { path: opts.cliPath, error: reason } };
       }
     },
   };

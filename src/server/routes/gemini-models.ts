@@ -22,7 +22,7 @@ export function geminiModelsRoutes(router: Router, limit: RequestHandler) {
   r.get('/models/:model', limit, (req, res, next) => {
     const id = modelFromPath(String(req.params.model));
     try {
-      res.json(entry(id, router.resolve(id).id));
+      res.json(entry(id, router.resolve(id).provider.id));
     } catch {
       next(new NotFound(`Model 'models/${id}' is not found.`, { code: 'model_not_found' }));
     }

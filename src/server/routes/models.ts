@@ -20,12 +20,14 @@ export function modelsRoutes(router: Router, limit: RequestHandler) {
     const data = router.models().map((m) => entry(m.id, m.provider));
     res.json({ object: 'list', data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
   });
-  r.get('/models/:id', limit, (req, res, next) => {
-    const id = String(req.params.id);
+  // "*id": qualified names ("claude-cli/claude-sonnet-4-5") contain a slash
+  r.get('/models/*id', limit, (req, res, next) => {
+    const raw = req.params.id as unknown;
+    const id = Array.isArray(raw) ? raw.join('/') : String(raw);
     const model = router.models().find((m) => m.id === id);
     if (model) return void res.json(entry(model.id, model.provider));
     try {
-      const provider = router.resolve(id); // served by pattern though not listed
+      const { provider } = router.resolve(id); // served by pattern though not listed
       res.json(entry(id, provider.id));
     } catch {
       next(new NotFound(`The model '${id}' does not exist.`, { code: 'model_not_found', param: 'model' }));

@@ -47,6 +47,10 @@ export const configSchema = z.object({
   CLAUDE_ALLOWED_TOOLS: list.default(['WebSearch', 'WebFetch']),
   SANDBOX_TEMPLATE_DIR: z.string().default(''),
 
+  GEMINI_CLI_PATH: z.string().min(1).default('gemini'),
+  GEMINI_MODEL: z.string().min(1).default('gemini-2.5-pro'),
+  GEMINI_MODELS: list.default(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite']),
+
   MAX_TIMEOUT: int(1).default(600_000),
   WORKER_CONCURRENCY: int(1).default(4),
   QUEUE_LIMIT: int(0).default(32),

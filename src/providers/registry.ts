@@ -3,6 +3,7 @@ import type { Provider } from '../core/provider.js';
 import type { Config } from '../config.js';
 import type { CliRuntime } from '../runtime/cli-request.js';
 import { createClaudeProvider } from './claude/index.js';
+import { createGeminiProvider } from './gemini/index.js';
 
 export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS.ProcessEnv): Provider[] {
   return [
@@ -13,5 +14,6 @@ export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS
       runtime,
       env,
     }),
+    createGeminiProvider({ cliPath: config.GEMINI_CLI_PATH, defaultModel: config.GEMINI_MODEL, models: config.GEMINI_MODELS, runtime, env }),
   ];
 }

@@ -3,6 +3,8 @@
  * wait for a worker slot -> make a sandbox -> run the CLI -> translate its stdout
  * into StreamParts -> always kill the tree, remove the sandbox, free the slot.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { ProviderContext } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import type { CligateError } from '../core/errors.js';
@@ -35,6 +37,8 @@ export interface CliInvocation {
   /** sub-folder of the sandbox template to copy */
   template: string;
   translator: CliTranslator;
+  /** write request files into the fresh sandbox; returns extra environment for the child */
+  prepare?(sandboxPath: string): Promise<Record<string, string>>;
   /** provider-specific removal of what the CLI wrote outside the sandbox for this cwd */
   afterExit?(sandboxPath: string): Promise<void>;
 }
@@ -44,11 +48,15 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
   try {
     const sandbox = await createSandbox(rt.templateDir, inv.template);
     try {
+      // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it
+      const tmp = path.join(sandbox.path, '.tmp');
+      await mkdir(tmp, { recursive: true });
+      const extra = (await inv.prepare?.(sandbox.path)) ?? {};
       const run = runCli({
         command: inv.command,
         args: inv.args,
         cwd: sandbox.path,
-        env: inv.env,
+        env: { ...inv.env, TMPDIR: tmp, ...extra },
         stdin: inv.stdin,
         signal: ctx.signal,
         timeoutMs: rt.timeoutMs,

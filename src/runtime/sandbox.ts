@@ -25,7 +25,8 @@ export function liveSandboxes(): readonly string[] {
 
 /** Copy `templateDir/<subdir>` (or the whole template) into a new temporary directory. */
 export async function createSandbox(templateDir: string, subdir?: string): Promise<Sandbox> {
-  const tmp = await tmpDir({ prefix: 'cligate-', unsafeCleanup: true });
+  // tmp-promise adds "-<pid>-<random>": names stay [A-Za-z0-9-], which every CLI's per-folder naming keeps as is
+  const tmp = await tmpDir({ prefix: 'cligate', unsafeCleanup: true });
   live.add(tmp.path);
   const sandbox: Sandbox = {
     path: tmp.path,

@@ -9,9 +9,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack, type TestStack } from '../helpers/server.js';
-import { CLAUDE_BIN, ROOT } from '../helpers/claude-env.js';
+import { CLAUDE_BIN, GEMINI_BIN } from '../helpers/claude-env.js';
 
-const GEMINI_BIN = path.join(ROOT, 'node_modules', '.bin', 'gemini');
 let stack: TestStack;
 let home: string;
 

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../helpers/server.js';
 
 const REPLY = 'matrix answer from upstream';
-const PROVIDERS = [{ id: 'claude-cli', model: 'claude-sonnet-4-5' }];
+const PROVIDERS = [
+  { id: 'claude-cli', model: 'claude-sonnet-4-5' },
+  { id: 'gemini-cli', model: 'gemini-2.5-flash' },
+];
 
 interface Dialect {
   name: string;
@@ -70,6 +73,7 @@ const DIALECTS: Dialect[] = [
 let stack: TestStack;
 beforeAll(async () => {
   stack = await startStack({}, { reply: REPLY, usage: { input_tokens: 5, output_tokens: 4 } });
+  stack.gemini.setScript({ reply: REPLY, usage: { promptTokenCount: 5, candidatesTokenCount: 4 } });
 });
 afterAll(async () => stack?.close());
 

@@ -1,10 +1,18 @@
 /** A throwaway HOME and the environment that makes the real claude CLI talk only to a fake. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLAUDE_BIN = path.join(ROOT, 'node_modules', '.bin', 'claude');
+export const GEMINI_BIN = path.join(ROOT, 'node_modules', '.bin', 'gemini');
+
+/** What makes the real Gemini CLI use an API key against a fake: settings in HOME and two variables. */
+export async function geminiTestEnv(home: string, fakeUrl: string): Promise<Record<string, string>> {
+  await mkdir(path.join(home, '.gemini'), { recursive: true });
+  await writeFile(path.join(home, '.gemini', 'settings.json'), JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } } }));
+  return { GEMINI_API_KEY: 'test', GOOGLE_GEMINI_BASE_URL: fakeUrl };
+}
 
 export async function claudeTestEnv(fakeUrl: string): Promise<{ env: Record<string, string>; home: string; cleanup(): Promise<void> }> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'cligate-test-home-'));

@@ -4,10 +4,14 @@ import { startServer, type RunningServer } from '../../src/server/start.js';
 import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicScript } from '../fakes/anthropic.js';
-import { claudeTestEnv, CLAUDE_BIN } from './claude-env.js';
+import { claudeTestEnv, geminiTestEnv, CLAUDE_BIN, GEMINI_BIN } from './claude-env.js';
+import { startFakeGemini, type FakeGemini } from '../fakes/gemini.js';
 
 export interface TestStack {
+  /** the Anthropic upstream of the claude CLI */
   fake: FakeAnthropic;
+  /** the Gemini API upstream of the gemini CLI */
+  gemini: FakeGemini;
   server: RunningServer;
   url: string;
   home: string;
@@ -19,11 +23,14 @@ export async function startStack(
   script?: FakeAnthropicScript,
 ): Promise<TestStack> {
   const fake = await startFakeAnthropic(script);
+  const gemini = await startFakeGemini();
   const claude = await claudeTestEnv(fake.url);
+  Object.assign(claude.env, await geminiTestEnv(claude.home, gemini.url));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     CLAUDE_CLI_PATH: CLAUDE_BIN,
+    GEMINI_CLI_PATH: GEMINI_BIN,
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     ...overrides,
@@ -31,12 +38,14 @@ export async function startStack(
   const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), claude.env);
   return {
     fake,
+    gemini,
     server,
     url: server.url,
     home: claude.home,
     async close() {
       await server.close(0);
       await fake.close();
+      await gemini.close();
       await claude.cleanup();
     },
   };

@@ -1,0 +1,42 @@
+/** How `gemini` is invoked: arguments, environment, the sandbox files, and what it leaves behind. */
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { childEnv } from '../../runtime/env.js';
+
+/** variables a user may set for Gemini CLI (auth, endpoint, Vertex) that must reach it */
+const PASS_PREFIXES = ['GEMINI_', 'GOOGLE_', 'CLOUDSDK_'];
+
+export function geminiArgs(model: string): string[] {
+  // the prompt comes on stdin; the CLI appends the -p value to it, so keep that blank
+  return ['-p', ' ', '-m', model, '-o', 'stream-json'];
+}
+
+export function geminiEnv(source: NodeJS.ProcessEnv): Record<string, string> {
+  return childEnv(source, PASS_PREFIXES, {
+    // the sandbox's .gemini/settings.json (chat-only tools, one attempt) only applies in a trusted folder
+    GEMINI_CLI_TRUST_WORKSPACE: 'true',
+    NO_COLOR: '1',
+  });
+}
+
+/** The client's system prompt replaces Gemini CLI's own, through GEMINI_SYSTEM_MD. */
+export async function writeSystemPrompt(sandbox: string, system: string | undefined): Promise<Record<string, string>> {
+  if (!system) return {};
+  const file = path.join(sandbox, '.gemini', 'system.md');
+  await writeFile(file, system, 'utf8');
+  return { GEMINI_SYSTEM_MD: file };
+}
+
+/**
+ * Gemini CLI keeps per-folder state under ~/.gemini/tmp/<folder> and ~/.gemini/history/<folder>,
+ * named after the working directory's base name, lower-cased, other characters runs as one '-'.
+ */
+export function sessionDirs(home: string, cwd: string): string[] {
+  const name = path.basename(cwd).toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return [path.join(home, '.gemini', 'tmp', name), path.join(home, '.gemini', 'history', name)];
+}
+
+export async function removeSession(home: string | undefined, cwd: string): Promise<void> {
+  if (!home) return;
+  await Promise.all(sessionDirs(home, cwd).map((d) => rm(d, { recursive: true, force: true })));
+}

@@ -10,7 +10,7 @@ import { BadRequest } from '../../core/errors.js';
 import { renderTranscript } from '../../runtime/transcript.js';
 import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
 import { claudeArgs, claudeEnv, removeSession } from './client.js';
-import { ClaudeStreamTranslator } from './translate.js';
+import { StreamJsonTranslator } from '../../runtime/stream-json.js';
 
 export interface ClaudeProviderOptions {
   cliPath: string;
@@ -53,7 +53,7 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
           env,
           stdin: renderTranscript(req),
           template: 'claude',
-          translator: new ClaudeStreamTranslator(opts.allowedTools.length > 0),
+          translator: new StreamJsonTranslator('claude', opts.allowedTools.length > 0),
           afterExit: (cwd) => removeSession(env.HOME, cwd),
         },
         ctx,

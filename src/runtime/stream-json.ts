@@ -1,13 +1,18 @@
 /**
- * `claude -p --output-format stream-json --include-partial-messages` lines -> StreamParts.
+ * Claude Code's `--output-format stream-json --include-partial-messages` lines ->
+ * StreamParts. Qwen Code prints the same format, so both providers use this.
  * Only the assistant's answer reaches the client: preambles before tool calls are
- * dropped by the shared PreambleFilter; synthetic error messages never become text.
+ * dropped by the shared PreambleFilter; API failures never become answer text
+ * (Claude reports them as a synthetic message and `is_error`; Qwen as a successful
+ * result whose text starts with "[API Error: <status> …").
  */
-import type { StreamPart, Usage } from '../../core/stream.js';
-import type { CligateError } from '../../core/errors.js';
-import { classifyCliFailure } from '../../runtime/cli-errors.js';
-import { PreambleFilter, parseJsonLine } from '../../runtime/preamble.js';
-import type { ClaudeLine, ClaudeUsage } from './types.js';
+import type { StreamPart, Usage } from '../core/stream.js';
+import type { CligateError } from '../core/errors.js';
+import { classifyCliFailure } from './cli-errors.js';
+import { PreambleFilter, parseJsonLine } from './preamble.js';
+import type { ClaudeLine, ClaudeUsage } from './stream-json-types.js';
+
+const API_ERROR_TEXT = /^\[API Error: (\d{3})?/;
 
 export function toUsage(u: ClaudeUsage): Usage {
   const cacheRead = u.cache_read_input_tokens ?? 0;
@@ -21,13 +26,19 @@ export function toUsage(u: ClaudeUsage): Usage {
   };
 }
 
-export class ClaudeStreamTranslator {
+export class StreamJsonTranslator {
   private readonly answer: PreambleFilter;
   private sawStreamEvents = false;
   private result?: Extract<ClaudeLine, { type: 'result' }>;
 
-  /** @param holdBack false when the CLI has no tools: nothing can be a preamble, so stream at once */
-  constructor(holdBack = true) {
+  /**
+   * @param cli the CLI's name, for error messages
+   * @param holdBack false when the CLI has no tools: nothing can be a preamble, so stream at once
+   */
+  constructor(
+    private readonly cli: string,
+    holdBack = true,
+  ) {
     this.answer = new PreambleFilter(holdBack);
   }
 
@@ -89,6 +100,10 @@ export class ClaudeStreamTranslator {
   /** Parts that end the stream, or the error the run amounts to. */
   finish(exit: { exitCode: number | null; stderr: string }): { parts: StreamPart[]; error?: CligateError } {
     const r = this.result;
+    const apiError = r && !r.is_error ? API_ERROR_TEXT.exec(r.result ?? '') : null;
+    if (r && apiError) {
+      return { parts: [], error: classifyCliFailure(this.cli, r.result ?? '', apiError[1] ? Number(apiError[1]) : undefined) };
+    }
     if (r && !r.is_error) {
       const parts: StreamPart[] = [...this.answer.flush()];
       if (!this.answer.emittedText && r.result) parts.push({ type: 'text-delta', text: r.result });
@@ -97,9 +112,9 @@ export class ClaudeStreamTranslator {
       return { parts };
     }
     if (r?.is_error) {
-      return { parts: [], error: classifyCliFailure('claude', r.result ?? r.subtype, r.api_error_status) };
+      return { parts: [], error: classifyCliFailure(this.cli, r.result ?? r.subtype, r.api_error_status) };
     }
     const message = exit.stderr || `exited with code ${exit.exitCode} before giving an answer`;
-    return { parts: [], error: classifyCliFailure('claude', message) };
+    return { parts: [], error: classifyCliFailure(this.cli, message) };
   }
 }

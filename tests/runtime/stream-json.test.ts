@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClaudeStreamTranslator } from '../../../src/providers/claude/translate.js';
-import type { StreamPart } from '../../../src/core/stream.js';
+import { StreamJsonTranslator } from '../../src/runtime/stream-json.js';
+import type { StreamPart } from '../../src/core/stream.js';
 
-const fixture = (name: string) =>
-  readFileSync(path.join(import.meta.dirname, '../../fixtures/claude', name), 'utf8').split('\n').filter(Boolean);
+const fixture = (name: string, cli = 'claude') =>
+  readFileSync(path.join(import.meta.dirname, '../fixtures', cli, name), 'utf8').split('\n').filter(Boolean);
 
-function replay(lines: string[], exit = { exitCode: 0 as number | null, stderr: '' }) {
-  const t = new ClaudeStreamTranslator();
+function replay(lines: string[], exit = { exitCode: 0 as number | null, stderr: '' }, cli = 'claude') {
+  const t = new StreamJsonTranslator(cli);
   const parts: StreamPart[] = [];
   for (const l of lines) parts.push(...t.feed(l));
   const end = t.finish(exit);
@@ -24,7 +24,7 @@ const ev = (event: object) => JSON.stringify({ type: 'stream_event', event, pare
 const result = (text: string) =>
   JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: text, usage: { input_tokens: 3, output_tokens: 4, cache_read_input_tokens: 10 } });
 
-describe('ClaudeStreamTranslator', () => {
+describe('StreamJsonTranslator (claude and qwen stream-json)', () => {
   it('real recorded run: text deltas, usage from the result line, finish', () => {
     const { parts, error } = replay(fixture('hello.stream.jsonl'));
     expect(error).toBeUndefined();
@@ -48,9 +48,23 @@ describe('ClaudeStreamTranslator', () => {
     expect(error?.message).toMatch(/logged in/);
   });
 
+  it('real recorded qwen 0.15.10 run: same format, usage from its result line', () => {
+    const { parts, error } = replay(fixture('hello.stream.jsonl', 'qwen'), undefined, 'qwen');
+    expect(error).toBeUndefined();
+    expect(parts.filter((p) => p.type === 'text-delta').map((p) => (p as { text: string }).text).join('')).toBe('hello from fake qwen');
+    expect(parts.find((p) => p.type === 'usage')).toMatchObject({ usage: { inputTokens: 17, outputTokens: 4 } });
+  });
+
+  it('real recorded qwen 401: a "successful" result whose text is an API error becomes a 401, and its text is never answer text', () => {
+    const { parts, error } = replay(fixture('error-401.stream.jsonl', 'qwen'), undefined, 'qwen');
+    expect(error?.status).toBe(401);
+    expect(error?.message).toMatch(/^qwen: .*fake openai says 401/);
+    expect(parts.filter((p) => p.type === 'text-delta')).toEqual([]);
+  });
+
   it('long answers stream live once past the hold-back', () => {
     const words = Array.from({ length: 100 }, (_, i) => `w${i} `);
-    const t = new ClaudeStreamTranslator();
+    const t = new StreamJsonTranslator('claude');
     t.feed(ev({ type: 'message_start', message: {} }));
     t.feed(ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
     const perDelta = words.map((w) => t.feed(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } })));
@@ -113,7 +127,7 @@ describe('ClaudeStreamTranslator', () => {
   });
 
   it('without tools there is no preamble to hold back: every delta streams at once', () => {
-    const t = new ClaudeStreamTranslator(false);
+    const t = new StreamJsonTranslator('claude', false);
     t.feed(ev({ type: 'message_start', message: {} }));
     t.feed(ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
     expect(t.feed(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } }))).toEqual([

@@ -1,4 +1,4 @@
-/** The lines `claude -p --output-format stream-json --verbose` prints (the fields we read). */
+/** The lines `claude -p --output-format stream-json --verbose` (and `qwen -o stream-json`) print: the fields we read. */
 
 export interface ClaudeUsage {
   input_tokens?: number;

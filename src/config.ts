@@ -51,6 +51,10 @@ export const configSchema = z.object({
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-pro'),
   GEMINI_MODELS: list.default(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite']),
 
+  QWEN_CLI_PATH: z.string().min(1).default('qwen'),
+  QWEN_MODEL: z.string().min(1).default('qwen3-coder-plus'),
+  QWEN_MODELS: list.default(['qwen3-coder-plus', 'qwen3-coder-flash']),
+
   MAX_TIMEOUT: int(1).default(600_000),
   WORKER_CONCURRENCY: int(1).default(4),
   QUEUE_LIMIT: int(0).default(32),

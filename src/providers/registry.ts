@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { CliRuntime } from '../runtime/cli-request.js';
 import { createClaudeProvider } from './claude/index.js';
 import { createGeminiProvider } from './gemini/index.js';
+import { createQwenProvider } from './qwen/index.js';
 
 export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS.ProcessEnv): Provider[] {
   return [
@@ -15,5 +16,6 @@ export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS
       env,
     }),
     createGeminiProvider({ cliPath: config.GEMINI_CLI_PATH, defaultModel: config.GEMINI_MODEL, models: config.GEMINI_MODELS, runtime, env }),
+    createQwenProvider({ cliPath: config.QWEN_CLI_PATH, defaultModel: config.QWEN_MODEL, models: config.QWEN_MODELS, runtime, env }),
   ];
 }

@@ -142,10 +142,30 @@ export function runCli(opts: CliRunOptions): CliRun {
   return {
     pid,
     async *lines() {
+      // iterated by hand: execa's iterator waits for the process to exit when it is
+      // closed early, so a consumer that stops reading must kill the tree first
+      const it = child.iterable({ from: 'stdout' })[Symbol.asyncIterator]();
+      let finished = false;
       try {
-        for await (const line of child.iterable({ from: 'stdout' })) yield String(line);
-      } catch {
-        // the stream ends with an error when the process is killed; `exit` says why
+        for (;;) {
+          let next: IteratorResult<unknown>;
+          try {
+            next = await it.next();
+          } catch {
+            finished = true; // the stream errors when the process is killed; `exit` says why
+            return;
+          }
+          if (next.done) {
+            finished = true;
+            return;
+          }
+          yield String(next.value);
+        }
+      } finally {
+        if (!finished) {
+          await kill();
+          await it.return?.().catch(() => undefined);
+        }
       }
     },
     exit,

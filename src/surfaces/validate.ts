@@ -19,7 +19,11 @@ function describe(issue: z.core.$ZodIssue): string {
       return `${prefix}expected ${issue.expected}${issue.input === undefined ? ', but it is missing' : `, got ${typeOf(issue.input)}`}`;
     case 'invalid_union': {
       const disc = (issue as { discriminator?: string }).discriminator;
-      if (disc) return `${where ? `${where}.` : ''}${disc} has a value that is not allowed here`;
+      if (disc) {
+        // zod puts the discriminator in the path already; name the field once
+        const field = issue.path.at(-1) === disc ? where : `${where ? `${where}.` : ''}${disc}`;
+        return `${field} has a value that is not allowed here`;
+      }
       return `${prefix}does not match any accepted shape`;
     }
     case 'unrecognized_keys':

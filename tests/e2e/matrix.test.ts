@@ -10,6 +10,7 @@ const REPLY = 'matrix answer from upstream';
 const PROVIDERS = [
   { id: 'claude-cli', model: 'claude-sonnet-4-5' },
   { id: 'gemini-cli', model: 'gemini-2.5-flash' },
+  { id: 'qwen-cli', model: 'qwen3-coder-plus' },
 ];
 
 interface Dialect {
@@ -74,6 +75,7 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startStack({}, { reply: REPLY, usage: { input_tokens: 5, output_tokens: 4 } });
   stack.gemini.setScript({ reply: REPLY, usage: { promptTokenCount: 5, candidatesTokenCount: 4 } });
+  stack.openai.setScript({ reply: REPLY, usage: { prompt_tokens: 5, completion_tokens: 4 } });
 });
 afterAll(async () => stack?.close());
 

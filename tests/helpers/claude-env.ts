@@ -6,6 +6,14 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLAUDE_BIN = path.join(ROOT, 'node_modules', '.bin', 'claude');
 export const GEMINI_BIN = path.join(ROOT, 'node_modules', '.bin', 'gemini');
+export const QWEN_BIN = path.join(ROOT, 'node_modules', '.bin', 'qwen');
+
+/** What makes the real Qwen Code use an OpenAI-compatible fake: auth type in HOME and three variables. */
+export async function qwenTestEnv(home: string, fakeUrl: string): Promise<Record<string, string>> {
+  await mkdir(path.join(home, '.qwen'), { recursive: true });
+  await writeFile(path.join(home, '.qwen', 'settings.json'), JSON.stringify({ security: { auth: { selectedType: 'openai' } } }));
+  return { OPENAI_API_KEY: 'test', OPENAI_BASE_URL: `${fakeUrl}/v1`, OPENAI_MODEL: 'qwen3-coder-plus' };
+}
 
 /** What makes the real Gemini CLI use an API key against a fake: settings in HOME and two variables. */
 export async function geminiTestEnv(home: string, fakeUrl: string): Promise<Record<string, string>> {

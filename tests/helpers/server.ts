@@ -4,7 +4,8 @@ import { startServer, type RunningServer } from '../../src/server/start.js';
 import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicScript } from '../fakes/anthropic.js';
-import { claudeTestEnv, geminiTestEnv, CLAUDE_BIN, GEMINI_BIN } from './claude-env.js';
+import { claudeTestEnv, geminiTestEnv, qwenTestEnv, CLAUDE_BIN, GEMINI_BIN, QWEN_BIN } from './claude-env.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startFakeGemini, type FakeGemini } from '../fakes/gemini.js';
 
 export interface TestStack {
@@ -12,6 +13,8 @@ export interface TestStack {
   fake: FakeAnthropic;
   /** the Gemini API upstream of the gemini CLI */
   gemini: FakeGemini;
+  /** the OpenAI-compatible upstream of the qwen CLI */
+  openai: FakeOpenAI;
   server: RunningServer;
   url: string;
   home: string;
@@ -24,13 +27,15 @@ export async function startStack(
 ): Promise<TestStack> {
   const fake = await startFakeAnthropic(script);
   const gemini = await startFakeGemini();
+  const openai = await startFakeOpenAI();
   const claude = await claudeTestEnv(fake.url);
-  Object.assign(claude.env, await geminiTestEnv(claude.home, gemini.url));
+  Object.assign(claude.env, await geminiTestEnv(claude.home, gemini.url), await qwenTestEnv(claude.home, openai.url));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     CLAUDE_CLI_PATH: CLAUDE_BIN,
     GEMINI_CLI_PATH: GEMINI_BIN,
+    QWEN_CLI_PATH: QWEN_BIN,
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     ...overrides,
@@ -39,6 +44,7 @@ export async function startStack(
   return {
     fake,
     gemini,
+    openai,
     server,
     url: server.url,
     home: claude.home,
@@ -46,6 +52,7 @@ export async function startStack(
       await server.close(0);
       await fake.close();
       await gemini.close();
+      await openai.close();
       await claude.cleanup();
     },
   };

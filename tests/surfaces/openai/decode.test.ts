@@ -287,7 +287,7 @@ describe('decodeChatCompletion: bad input names what to fix', () => {
   // puts the discriminator in the issue path (["messages",0,"role"]), and describe()
   // appends `.${discriminator}` again, so the message reads
   // "Invalid request: messages[0].role.role has a value that is not allowed here".
-  it.fails('a wrong role names the field once: "messages[0].role has a value…", not "messages[0].role.role"', () => {
+  it('a wrong role names the field once: "messages[0].role has a value…", not "messages[0].role.role"', () => {
     const err = badRequest(base({ messages: [{ role: 'bot', content: 'x' }] }));
     expect(err.message).not.toContain('role.role');
     expect(err.message).toContain('messages[0].role has a value that is not allowed');

@@ -1,0 +1,25 @@
+/** How `qwen` is invoked: arguments, environment, and what it leaves behind. */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { childEnv } from '../../runtime/env.js';
+
+/** variables a user may set for Qwen Code (OpenAI-compatible endpoint, DashScope, its own) */
+const PASS_PREFIXES = ['OPENAI_', 'QWEN_', 'DASHSCOPE_', 'BAILIAN_'];
+
+export function qwenArgs(model: string, system: string | undefined): string[] {
+  // the prompt comes on stdin; the CLI appends the -p value to it, so keep that blank
+  const args = ['-p', ' ', '-m', model, '-o', 'stream-json', '--include-partial-messages'];
+  if (system) args.push('--system-prompt', system);
+  return args;
+}
+
+export function qwenEnv(source: NodeJS.ProcessEnv): Record<string, string> {
+  // the sandbox's .qwen/settings.json (chat-only tools, no memory extraction) applies in a trusted folder
+  return childEnv(source, PASS_PREFIXES, { QWEN_CODE_TRUST_WORKSPACE: 'true', GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1' });
+}
+
+/** Qwen Code keeps a folder per working directory under ~/.qwen/projects, named like Claude Code's. */
+export async function removeSession(home: string | undefined, cwd: string): Promise<void> {
+  if (!home) return;
+  await rm(path.join(home, '.qwen', 'projects', cwd.replace(/[^a-zA-Z0-9]/g, '-')), { recursive: true, force: true });
+}

@@ -1,0 +1,73 @@
+/**
+ * The Qwen Code provider: every request runs `qwen -p … -o stream-json` in its own
+ * sandbox. Qwen prints Claude Code's stream-json format, so the shared translator reads it.
+ */
+import { execa } from 'execa';
+import type { Provider, ProviderContext, ModelInfo, ProviderStatus } from '../../core/provider.js';
+import type { ChatRequest } from '../../core/request.js';
+import type { StreamPart } from '../../core/stream.js';
+import { BadRequest } from '../../core/errors.js';
+import { renderTranscript } from '../../runtime/transcript.js';
+import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
+import { StreamJsonTranslator } from '../../runtime/stream-json.js';
+import { qwenArgs, qwenEnv, removeSession } from './client.js';
+
+export interface QwenProviderOptions {
+  cliPath: string;
+  /** the model for the bare name "qwen" */
+  defaultModel: string;
+  models: readonly string[];
+  runtime: CliRuntime;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createQwenProvider(opts: QwenProviderOptions): Provider {
+  const sourceEnv = opts.env ?? process.env;
+  const listed = [...new Set([opts.defaultModel, ...opts.models])];
+  return {
+    id: 'qwen-cli',
+
+    models(): ModelInfo[] {
+      return listed.map((id) => ({ id, provider: 'qwen-cli' }));
+    },
+
+    handles(model: string): boolean {
+      return model === 'qwen' || model.startsWith('qwen') || listed.includes(model);
+    },
+
+    stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart> {
+      if (req.messages.some((m) => m.content.some((p) => p.type === 'image'))) {
+        throw new BadRequest('Image input is not supported by the qwen-cli provider yet; send text only.', {
+          param: 'messages',
+          code: 'unsupported_content',
+        });
+      }
+      const env = qwenEnv(sourceEnv);
+      return runCliRequest(
+        opts.runtime,
+        {
+          cli: 'qwen',
+          pathVariable: 'QWEN_CLI_PATH',
+          command: opts.cliPath,
+          args: qwenArgs(req.model === 'qwen' ? opts.defaultModel : req.model, req.system),
+          env,
+          stdin: renderTranscript(req),
+          template: 'qwen',
+          translator: new StreamJsonTranslator('qwen', true),
+          afterExit: (cwd) => removeSession(env.HOME, cwd),
+        },
+        ctx,
+      );
+    },
+
+    async status(): Promise<ProviderStatus> {
+      try {
+        const { stdout } = await execa(opts.cliPath, ['--version'], { env: qwenEnv(sourceEnv), timeout: 15_000 });
+        return { id: 'qwen-cli', available: true, detail: { path: opts.cliPath, version: stdout.trim() } };
+      } catch (err) {
+        const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        return { id: 'qwen-cli', available: false, detail: { path: opts.cliPath, error: reason } };
+      }
+    },
+  };
+}

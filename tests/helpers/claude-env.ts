@@ -35,5 +35,6 @@ export async function claudeTestEnv(fakeUrl: string): Promise<{ env: Record<stri
     DISABLE_ERROR_REPORTING: '1',
     CLAUDE_CODE_MAX_RETRIES: '0',
   };
-  return { env, home, cleanup: () => rm(home, { recursive: true, force: true }) };
+  // retries: a CLI killed a moment ago may still be flushing files into its HOME
+  return { env, home, cleanup: () => rm(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) };
 }

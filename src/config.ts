@@ -55,6 +55,12 @@ export const configSchema = z.object({
   QWEN_MODEL: z.string().min(1).default('qwen3-coder-plus'),
   QWEN_MODELS: list.default(['qwen3-coder-plus', 'qwen3-coder-flash']),
 
+  // remove the CLIs' session files for cligate's sandboxes, after this delay (0: right after the request)
+  CLEANUP_SESSIONS: bool.default(true),
+  CLEANUP_DELAY_MINUTES: z.coerce.number().min(0).default(720),
+  // cligate's own state (pending cleanups); empty means ~/.cligate
+  STATE_DIR: z.string().default(''),
+
   MAX_TIMEOUT: int(1).default(600_000),
   WORKER_CONCURRENCY: int(1).default(4),
   QUEUE_LIMIT: int(0).default(32),

@@ -12,11 +12,14 @@ import { Timeout, Unavailable } from '../core/errors.js';
 import { createSandbox } from './sandbox.js';
 import { runCli, type CliExit } from './process.js';
 import type { WorkerPool } from './pool.js';
+import type { SessionCleanup } from './session-cleanup.js';
 
 export interface CliRuntime {
   pool: WorkerPool;
   templateDir: string;
   timeoutMs: number;
+  /** removes the CLIs' session files for our sandboxes, after CLEANUP_DELAY_MINUTES */
+  cleanup?: SessionCleanup;
 }
 
 /** Reads one CLI's stdout; each provider has its own. */
@@ -39,8 +42,8 @@ export interface CliInvocation {
   translator: CliTranslator;
   /** write request files into the fresh sandbox; returns extra environment for the child */
   prepare?(sandboxPath: string): Promise<Record<string, string>>;
-  /** provider-specific removal of what the CLI wrote outside the sandbox for this cwd */
-  afterExit?(sandboxPath: string): Promise<void>;
+  /** what the CLI wrote outside the sandbox for this working directory (session files) */
+  sessionFiles?(sandboxPath: string): string[];
 }
 
 export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: ProviderContext): AsyncGenerator<StreamPart> {
@@ -87,7 +90,7 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
       }
     } finally {
       await sandbox.cleanup();
-      await inv.afterExit?.(sandbox.path).catch((err: unknown) => ctx.log.warn({ err }, 'cli session cleanup failed'));
+      await rt.cleanup?.schedule(inv.sessionFiles?.(sandbox.path) ?? []).catch((err: unknown) => ctx.log.warn({ err }, 'cli session cleanup failed'));
     }
   } finally {
     release();

@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { Unavailable } from '../core/errors.js';
+import os from 'node:os';
+import path from 'node:path';
 import { WorkerPool } from '../runtime/pool.js';
+import { SessionCleanup } from '../runtime/session-cleanup.js';
 import { DEFAULT_TEMPLATE_DIR } from '../runtime/sandbox.js';
 import { createProviders } from '../providers/registry.js';
 import { Router } from '../routing/router.js';
@@ -28,7 +31,14 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     queueLimit: config.QUEUE_LIMIT,
     queueTimeoutMs: config.QUEUE_TIMEOUT,
   });
-  const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT };
+  const cleanup = new SessionCleanup({
+    enabled: config.CLEANUP_SESSIONS,
+    delayMs: Math.round(config.CLEANUP_DELAY_MINUTES * 60_000),
+    stateDir: config.STATE_DIR || path.join(env.HOME ?? os.homedir(), '.cligate'),
+    onError: (err) => log.warn({ err: String(err) }, 'session cleanup failed'),
+  });
+  await cleanup.start(); // the start-up sweep: what came due while we were down goes now
+  const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT, cleanup };
   const router = new Router(createProviders(config, runtime, env), { aliases: config.MODEL_ALIASES, order: config.PROVIDER_ORDER });
   let draining = false;
   const { app, inflight } = createApp({ config, router, pool, log, isDraining: () => draining });
@@ -59,6 +69,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
         await inflight.idle(5_000);
       }
       await pool.drain(0);
+      cleanup.close();
       await Promise.all(router.all().map((p) => p.close?.()));
       server.closeAllConnections();
       log.info('stopped');

@@ -15,7 +15,7 @@ export interface FakeAnthropicScript {
   delayMs?: number;
   /** delay between text deltas */
   chunkDelayMs?: number;
-  /** number of text_delta events (default: one per word) */
+  /** exactly this many text_delta events (default: one per word) */
   chunks?: number;
   /** accept the request and never answer */
   hang?: boolean;
@@ -25,6 +25,7 @@ export interface FakeAnthropicScript {
 export interface FakeAnthropic {
   url: string;
   port: number;
+  /** every request except the CLI's `HEAD /` connection warm-up (path without query string) */
   requests: { path: string; headers: http.IncomingHttpHeaders; body: any }[];
   setScript(s: FakeAnthropicScript): void;
   close(): Promise<void>;
@@ -53,11 +54,8 @@ export function lastUserText(body: any): string {
 }
 
 function split(text: string, n?: number): string[] {
-  if (!n) return text.match(/\S+\s*|\s+/g) ?? [''];
-  const size = Math.ceil(text.length / n);
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out.length ? out : [''];
+  if (!n || n < 1) return text.match(/\S+\s*|\s+/g) ?? [''];
+  return Array.from({ length: n }, (_, i) => text.slice(Math.floor((i * text.length) / n), Math.floor(((i + 1) * text.length) / n)));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,8 +66,14 @@ export async function startFakeAnthropic(initial: FakeAnthropicScript = {}): Pro
   const sockets = new Set<Socket>();
 
   const server = http.createServer(async (req, res) => {
+    // claude sends `HEAD /` to warm up the connection before each run: answer it, do not record it
+    if (req.method === 'HEAD') return res.writeHead(404).end();
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return; // the client went away mid-body
+    }
     const raw = Buffer.concat(chunks).toString('utf8');
     let body: any = undefined;
     try {

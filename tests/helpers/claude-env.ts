@@ -29,10 +29,12 @@ export async function claudeTestEnv(fakeUrl: string): Promise<{ env: Record<stri
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ANTHROPIC_BASE_URL: fakeUrl,
     ANTHROPIC_API_KEY: 'test',
+    // without it claude 2.1.197 opens ~6 connections to api.anthropic.com:443 per run; with it, only the fake
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
     DISABLE_TELEMETRY: '1',
     DISABLE_ERROR_REPORTING: '1',
+    // otherwise 429 and 5xx are retried up to 10 times (429 waits retry-after, 5xx backs off from ~0.5 s)
     CLAUDE_CODE_MAX_RETRIES: '0',
   };
   // retries: a CLI killed a moment ago may still be flushing files into its HOME

@@ -38,6 +38,7 @@ export async function startStack(
     QWEN_CLI_PATH: QWEN_BIN,
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: 'silent',
+    CLEANUP_DELAY_MINUTES: '0',
     ...overrides,
   });
   const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), claude.env);

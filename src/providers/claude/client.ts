@@ -1,5 +1,4 @@
 /** How `claude` is invoked: arguments, environment, and what it leaves behind. */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { childEnv } from '../../runtime/env.js';
 
@@ -27,7 +26,6 @@ export function claudeArgs(input: ClaudeArgsInput): string[] {
     '--setting-sources', 'project',
     '--strict-mcp-config',
     '--disable-slash-commands',
-    '--no-session-persistence',
   ];
   if (input.system) args.push('--system-prompt', input.system);
   return args;
@@ -46,7 +44,6 @@ export function sessionDir(home: string, cwd: string): string {
   return path.join(home, '.claude', 'projects', cwd.replace(/[^a-zA-Z0-9]/g, '-'));
 }
 
-export async function removeSession(home: string | undefined, cwd: string): Promise<void> {
-  if (!home) return;
-  await rm(sessionDir(home, cwd), { recursive: true, force: true });
+export function sessionFiles(home: string | undefined, cwd: string): string[] {
+  return home ? [sessionDir(home, cwd)] : [];
 }

@@ -9,7 +9,7 @@ import type { StreamPart } from '../../core/stream.js';
 import { BadRequest } from '../../core/errors.js';
 import { renderTranscript } from '../../runtime/transcript.js';
 import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
-import { claudeArgs, claudeEnv, removeSession } from './client.js';
+import { claudeArgs, claudeEnv, sessionFiles } from './client.js';
 import { StreamJsonTranslator } from '../../runtime/stream-json.js';
 
 export interface ClaudeProviderOptions {
@@ -54,7 +54,7 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
           stdin: renderTranscript(req),
           template: 'claude',
           translator: new StreamJsonTranslator('claude', opts.allowedTools.length > 0),
-          afterExit: (cwd) => removeSession(env.HOME, cwd),
+          sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
         },
         ctx,
       );

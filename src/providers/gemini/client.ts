@@ -1,5 +1,5 @@
 /** How `gemini` is invoked: arguments, environment, the sandbox files, and what it leaves behind. */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { childEnv } from '../../runtime/env.js';
 
@@ -36,7 +36,6 @@ export function sessionDirs(home: string, cwd: string): string[] {
   return [path.join(home, '.gemini', 'tmp', name), path.join(home, '.gemini', 'history', name)];
 }
 
-export async function removeSession(home: string | undefined, cwd: string): Promise<void> {
-  if (!home) return;
-  await Promise.all(sessionDirs(home, cwd).map((d) => rm(d, { recursive: true, force: true })));
+export function sessionFiles(home: string | undefined, cwd: string): string[] {
+  return home ? sessionDirs(home, cwd) : [];
 }

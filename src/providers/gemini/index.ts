@@ -10,7 +10,7 @@ import type { StreamPart } from '../../core/stream.js';
 import { BadRequest } from '../../core/errors.js';
 import { renderTranscript } from '../../runtime/transcript.js';
 import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
-import { geminiArgs, geminiEnv, removeSession, writeSystemPrompt } from './client.js';
+import { geminiArgs, geminiEnv, sessionFiles, writeSystemPrompt } from './client.js';
 import { GeminiStreamTranslator } from './translate.js';
 
 export interface GeminiProviderOptions {
@@ -56,7 +56,7 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
           template: 'gemini',
           translator: new GeminiStreamTranslator(true),
           prepare: (dir) => writeSystemPrompt(dir, req.system),
-          afterExit: (cwd) => removeSession(env.HOME, cwd),
+          sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
         },
         ctx,
       );

@@ -1,5 +1,4 @@
 /** How `qwen` is invoked: arguments, environment, and what it leaves behind. */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { childEnv } from '../../runtime/env.js';
 
@@ -19,7 +18,6 @@ export function qwenEnv(source: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /** Qwen Code keeps a folder per working directory under ~/.qwen/projects, named like Claude Code's. */
-export async function removeSession(home: string | undefined, cwd: string): Promise<void> {
-  if (!home) return;
-  await rm(path.join(home, '.qwen', 'projects', cwd.replace(/[^a-zA-Z0-9]/g, '-')), { recursive: true, force: true });
+export function sessionFiles(home: string | undefined, cwd: string): string[] {
+  return home ? [path.join(home, '.qwen', 'projects', cwd.replace(/[^a-zA-Z0-9]/g, '-'))] : [];
 }

@@ -10,7 +10,7 @@ import { BadRequest } from '../../core/errors.js';
 import { renderTranscript } from '../../runtime/transcript.js';
 import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
 import { StreamJsonTranslator } from '../../runtime/stream-json.js';
-import { qwenArgs, qwenEnv, removeSession } from './client.js';
+import { qwenArgs, qwenEnv, sessionFiles } from './client.js';
 
 export interface QwenProviderOptions {
   cliPath: string;
@@ -54,7 +54,7 @@ export function createQwenProvider(opts: QwenProviderOptions): Provider {
           stdin: renderTranscript(req),
           template: 'qwen',
           translator: new StreamJsonTranslator('qwen', true),
-          afterExit: (cwd) => removeSession(env.HOME, cwd),
+          sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
         },
         ctx,
       );

@@ -38,6 +38,8 @@ export interface Provider {
   models(): ModelInfo[];
   /** true when this provider serves the given public model name */
   handles(model: string): boolean;
+  /** list a "-progress" variant of each model (providers whose streams can carry progress markers) */
+  readonly progressVariants?: boolean;
   /** the provider can turn reasoning on (the router then strips a "-thinking" suffix) */
   readonly supportsThinking?: boolean;
   stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart>;

@@ -63,6 +63,29 @@ export class Router {
     return [...bare.values(), ...qualified, ...aliases];
   }
 
+  /**
+   * What /v1/models shows: the models of providers that are there (a CLI that is not
+   * installed is left out), bare and qualified, each with its "-progress" variant where
+   * the provider has one. Provider status probes are cached by the providers.
+   */
+  async listModels(): Promise<ModelInfo[]> {
+    const present = new Set<string>();
+    await Promise.all(
+      this.providers.map(async (p) => {
+        const s = p.status ? await p.status().catch(() => undefined) : { available: true };
+        if (s?.available) present.add(p.id);
+      }),
+    );
+    const out: ModelInfo[] = [];
+    for (const m of this.models()) {
+      const provider = this.providers.find((p) => p.id === m.provider);
+      if (!provider || !present.has(provider.id)) continue;
+      out.push(m);
+      if (provider.progressVariants) out.push({ ...m, id: `${m.id}-progress` });
+    }
+    return out;
+  }
+
   resolve(requested: string): Route {
     const name = this.aliases[requested] ?? requested;
     const slash = name.indexOf('/');

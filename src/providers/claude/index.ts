@@ -2,8 +2,8 @@
  * The Claude Code provider: every request runs `claude -p` in its own sandbox and
  * streams the answer back as StreamParts.
  */
-import { execa } from 'execa';
-import type { Provider, ProviderContext, ModelInfo, ProviderStatus } from '../../core/provider.js';
+import type { Provider, ProviderContext, ModelInfo } from '../../core/provider.js';
+import { cachedProbe, type CredentialSources } from '../../runtime/cli-status.js';
 import type { ChatRequest } from '../../core/request.js';
 import type { StreamPart } from '../../core/stream.js';
 import { BadRequest } from '../../core/errors.js';
@@ -21,11 +21,19 @@ export interface ClaudeProviderOptions {
 }
 
 const ALIASES = ['opus', 'sonnet', 'haiku'];
+const STATUS_TTL_MS = 24 * 60 * 60 * 1000;
+const CREDENTIALS: CredentialSources = {
+  env: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX'],
+  homeFiles: ['.claude/.credentials.json'],
+  login: 'claude, then /login (or claude setup-token)',
+};
 
 export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
   const sourceEnv = opts.env ?? process.env;
+  const status = cachedProbe({ id: 'claude-cli', cliPath: opts.cliPath, env: claudeEnv(sourceEnv), credentials: CREDENTIALS }, STATUS_TTL_MS);
   return {
     id: 'claude-cli',
+    progressVariants: true,
 
     models(): ModelInfo[] {
       return opts.models.map((id) => ({ id, provider: 'claude-cli' }));
@@ -60,14 +68,6 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
       );
     },
 
-    async status(): Promise<ProviderStatus> {
-      try {
-        const { stdout } = await execa(opts.cliPath, ['--version'], { env: claudeEnv(sourceEnv), timeout: 10_000 });
-        return { id: 'claude-cli', available: true, detail: { path: opts.cliPath, version: stdout.trim() } };
-      } catch (err) {
-        const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        return { id: 'claude-cli', available: false, detail: { path: opts.cliPath, error: reason } };
-      }
-    },
+    status,
   };
 }

@@ -3,8 +3,8 @@
  * sandbox (whose .gemini/settings.json offers only web search and fetch, and makes
  * one attempt so errors surface at once instead of after minutes of retries).
  */
-import { execa } from 'execa';
-import type { Provider, ProviderContext, ModelInfo, ProviderStatus } from '../../core/provider.js';
+import type { Provider, ProviderContext, ModelInfo } from '../../core/provider.js';
+import { cachedProbe, type CredentialSources } from '../../runtime/cli-status.js';
 import type { ChatRequest } from '../../core/request.js';
 import type { StreamPart } from '../../core/stream.js';
 import { BadRequest } from '../../core/errors.js';
@@ -12,6 +12,13 @@ import { renderTranscript } from '../../runtime/transcript.js';
 import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
 import { geminiArgs, geminiEnv, sessionFiles, writeSystemPrompt } from './client.js';
 import { GeminiStreamTranslator } from './translate.js';
+
+const STATUS_TTL_MS = 24 * 60 * 60 * 1000;
+const CREDENTIALS: CredentialSources = {
+  env: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GENAI_USE_VERTEXAI', 'GOOGLE_APPLICATION_CREDENTIALS'],
+  homeFiles: ['.gemini/oauth_creds.json'],
+  login: 'gemini (then choose "Login with Google")',
+};
 
 export interface GeminiProviderOptions {
   cliPath: string;
@@ -25,8 +32,10 @@ export interface GeminiProviderOptions {
 export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
   const sourceEnv = opts.env ?? process.env;
   const listed = [...new Set([opts.defaultModel, ...opts.models])];
+  const status = cachedProbe({ id: 'gemini-cli', cliPath: opts.cliPath, env: geminiEnv(sourceEnv), credentials: CREDENTIALS }, STATUS_TTL_MS);
   return {
     id: 'gemini-cli',
+    progressVariants: true,
 
     models(): ModelInfo[] {
       return listed.map((id) => ({ id, provider: 'gemini-cli' }));
@@ -62,14 +71,6 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
       );
     },
 
-    async status(): Promise<ProviderStatus> {
-      try {
-        const { stdout } = await execa(opts.cliPath, ['--version'], { env: geminiEnv(sourceEnv), timeout: 15_000 });
-        return { id: 'gemini-cli', available: true, detail: { path: opts.cliPath, version: stdout.trim() } };
-      } catch (err) {
-        const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        return { id: 'gemini-cli', available: false, detail: { path: opts.cliPath, error: reason } };
-      }
-    },
+    status,
   };
 }

@@ -2,8 +2,8 @@
  * The Qwen Code provider: every request runs `qwen -p … -o stream-json` in its own
  * sandbox. Qwen prints Claude Code's stream-json format, so the shared translator reads it.
  */
-import { execa } from 'execa';
-import type { Provider, ProviderContext, ModelInfo, ProviderStatus } from '../../core/provider.js';
+import type { Provider, ProviderContext, ModelInfo } from '../../core/provider.js';
+import { cachedProbe, type CredentialSources } from '../../runtime/cli-status.js';
 import type { ChatRequest } from '../../core/request.js';
 import type { StreamPart } from '../../core/stream.js';
 import { BadRequest } from '../../core/errors.js';
@@ -11,6 +11,13 @@ import { renderTranscript } from '../../runtime/transcript.js';
 import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
 import { StreamJsonTranslator } from '../../runtime/stream-json.js';
 import { qwenArgs, qwenEnv, sessionFiles } from './client.js';
+
+const STATUS_TTL_MS = 24 * 60 * 60 * 1000;
+const CREDENTIALS: CredentialSources = {
+  env: ['OPENAI_API_KEY', 'DASHSCOPE_API_KEY'],
+  homeFiles: ['.qwen/oauth_creds.json'],
+  login: 'qwen (then /auth)',
+};
 
 export interface QwenProviderOptions {
   cliPath: string;
@@ -24,8 +31,10 @@ export interface QwenProviderOptions {
 export function createQwenProvider(opts: QwenProviderOptions): Provider {
   const sourceEnv = opts.env ?? process.env;
   const listed = [...new Set([opts.defaultModel, ...opts.models])];
+  const status = cachedProbe({ id: 'qwen-cli', cliPath: opts.cliPath, env: qwenEnv(sourceEnv), credentials: CREDENTIALS }, STATUS_TTL_MS);
   return {
     id: 'qwen-cli',
+    progressVariants: true,
 
     models(): ModelInfo[] {
       return listed.map((id) => ({ id, provider: 'qwen-cli' }));
@@ -60,14 +69,6 @@ export function createQwenProvider(opts: QwenProviderOptions): Provider {
       );
     },
 
-    async status(): Promise<ProviderStatus> {
-      try {
-        const { stdout } = await execa(opts.cliPath, ['--version'], { env: qwenEnv(sourceEnv), timeout: 15_000 });
-        return { id: 'qwen-cli', available: true, detail: { path: opts.cliPath, version: stdout.trim() } };
-      } catch (err) {
-        const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        return { id: 'qwen-cli', available: false, detail: { path: opts.cliPath, error: reason } };
-      }
-    },
+    status,
   };
 }

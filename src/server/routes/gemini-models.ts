@@ -16,8 +16,8 @@ const entry = (id: string, provider: string) => ({
 
 export function geminiModelsRoutes(router: Router, limit: RequestHandler) {
   const r = express.Router();
-  r.get('/models', limit, (_req, res) => {
-    res.json({ models: router.models().map((m) => entry(m.id, m.provider)) });
+  r.get('/models', limit, async (_req, res) => {
+    res.json({ models: (await router.listModels()).map((m) => entry(m.id, m.provider)) });
   });
   r.get('/models/:model', limit, (req, res, next) => {
     const id = modelFromPath(String(req.params.model));

@@ -16,8 +16,8 @@ export function modelsRoutes(router: Router, limit: RequestHandler) {
     display_name: id,
     created_at: new Date(CREATED * 1000).toISOString(),
   });
-  r.get('/models', limit, (_req, res) => {
-    const data = router.models().map((m) => entry(m.id, m.provider));
+  r.get('/models', limit, async (_req, res) => {
+    const data = (await router.listModels()).map((m) => entry(m.id, m.provider));
     res.json({ object: 'list', data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
   });
   // "*id": qualified names ("claude-cli/claude-sonnet-4-5") contain a slash

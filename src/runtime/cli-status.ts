@@ -1,0 +1,65 @@
+/**
+ * Is a CLI installed, which version, and does it have credentials? One probe shared
+ * by every CLI provider, cached (CLI start-up costs up to seconds). "Logged in" is
+ * judged from what the CLI reads: its credential variables and files; the answer
+ * names what was checked, so a "no" says what to do.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { ProviderStatus } from '../core/provider.js';
+
+export interface CredentialSources {
+  /** variables any one of which is a credential */
+  env: readonly string[];
+  /** files under HOME any one of which is a login */
+  homeFiles: readonly string[];
+  /** the command that logs in, for the hint */
+  login: string;
+}
+
+export interface CliStatusInput {
+  id: string;
+  cliPath: string;
+  env: Record<string, string>;
+  credentials: CredentialSources;
+}
+
+export async function probeCli(input: CliStatusInput): Promise<ProviderStatus> {
+  const { id, cliPath, env, credentials } = input;
+  let version: string;
+  try {
+    const { stdout } = await execa(cliPath, ['--version'], { env, extendEnv: false, timeout: 15_000 });
+    version = stdout.trim().split('\n')[0] ?? '';
+  } catch (err) {
+    const e = err as { code?: string; shortMessage?: string; message?: string };
+    const reason = e.code === 'ENOENT' ? `not found: '${cliPath}' is not installed or not on PATH` : `not usable: ${(e.shortMessage ?? e.message ?? String(err)).split('\n')[0]}`;
+    return { id, available: false, detail: { path: cliPath, installed: false, reason } };
+  }
+  const fromEnv = credentials.env.find((name) => Boolean(env[name]));
+  const home = env.HOME;
+  const fromFile = home ? credentials.homeFiles.find((f) => existsSync(path.join(home, f))) : undefined;
+  const auth = fromEnv ? `environment variable ${fromEnv}` : fromFile ? `login file ~/${fromFile}` : undefined;
+  return {
+    id,
+    available: true,
+    detail: {
+      path: cliPath,
+      installed: true,
+      version,
+      loggedIn: Boolean(auth),
+      ...(auth
+        ? { auth }
+        : { reason: `not logged in: none of ${[...credentials.env, ...credentials.homeFiles.map((f) => `~/${f}`)].join(', ')} found; run \`${credentials.login}\`` }),
+    },
+  };
+}
+
+/** Caches one probe per provider for `ttlMs`. */
+export function cachedProbe(input: CliStatusInput, ttlMs: number): () => Promise<ProviderStatus> {
+  let cached: { at: number; value: Promise<ProviderStatus> } | undefined;
+  return () => {
+    if (!cached || Date.now() - cached.at > ttlMs) cached = { at: Date.now(), value: probeCli(input) };
+    return cached.value;
+  };
+}

@@ -1,24 +1,13 @@
 /**
- * The Gemini CLI provider: every request runs `gemini -p … -o stream-json` in its own
- * sandbox (whose .gemini/settings.json offers only web search and fetch, and makes
- * one attempt so errors surface at once instead of after minutes of retries).
+ * The Gemini CLI provider: `gemini -p … -o stream-json` per request, in its own sandbox
+ * (whose .gemini/settings.json offers only web search and fetch, and makes one attempt
+ * so errors surface at once instead of after minutes of retries).
  */
-import type { Provider, ProviderContext, ModelInfo } from '../../core/provider.js';
-import { cachedProbe, type CredentialSources } from '../../runtime/cli-status.js';
-import type { ChatRequest } from '../../core/request.js';
-import type { StreamPart } from '../../core/stream.js';
-import { BadRequest } from '../../core/errors.js';
-import { renderTranscript } from '../../runtime/transcript.js';
-import { runCliRequest, type CliRuntime } from '../../runtime/cli-request.js';
+import type { Provider } from '../../core/provider.js';
+import type { CliRuntime } from '../../runtime/cli-request.js';
+import { cliProvider } from '../../runtime/cli-provider.js';
 import { geminiArgs, geminiEnv, sessionFiles, writeSystemPrompt } from './client.js';
 import { GeminiStreamTranslator } from './translate.js';
-
-const STATUS_TTL_MS = 24 * 60 * 60 * 1000;
-const CREDENTIALS: CredentialSources = {
-  env: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GENAI_USE_VERTEXAI', 'GOOGLE_APPLICATION_CREDENTIALS'],
-  homeFiles: ['.gemini/oauth_creds.json'],
-  login: 'gemini (then choose "Login with Google")',
-};
 
 export interface GeminiProviderOptions {
   cliPath: string;
@@ -30,47 +19,26 @@ export interface GeminiProviderOptions {
 }
 
 export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
-  const sourceEnv = opts.env ?? process.env;
-  const listed = [...new Set([opts.defaultModel, ...opts.models])];
-  const status = cachedProbe({ id: 'gemini-cli', cliPath: opts.cliPath, env: geminiEnv(sourceEnv), credentials: CREDENTIALS }, STATUS_TTL_MS);
-  return {
+  return cliProvider({
     id: 'gemini-cli',
-    progressVariants: true,
-
-    models(): ModelInfo[] {
-      return listed.map((id) => ({ id, provider: 'gemini-cli' }));
+    cli: 'gemini',
+    pathVariable: 'GEMINI_CLI_PATH',
+    cliPath: opts.cliPath,
+    models: [opts.defaultModel, ...opts.models],
+    matches: (model) => model === 'gemini' || model.startsWith('gemini-'),
+    credentials: {
+      env: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GENAI_USE_VERTEXAI', 'GOOGLE_APPLICATION_CREDENTIALS'],
+      homeFiles: ['.gemini/oauth_creds.json'],
+      login: 'gemini (then choose "Login with Google")',
     },
-
-    handles(model: string): boolean {
-      return model === 'gemini' || model.startsWith('gemini-') || listed.includes(model);
-    },
-
-    stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart> {
-      if (req.messages.some((m) => m.content.some((p) => p.type === 'image'))) {
-        throw new BadRequest('Image input is not supported by the gemini-cli provider yet; send text only.', {
-          param: 'messages',
-          code: 'unsupported_content',
-        });
-      }
-      const env = geminiEnv(sourceEnv);
-      return runCliRequest(
-        opts.runtime,
-        {
-          cli: 'gemini',
-          pathVariable: 'GEMINI_CLI_PATH',
-          command: opts.cliPath,
-          args: geminiArgs(req.model === 'gemini' ? opts.defaultModel : req.model),
-          env,
-          stdin: renderTranscript(req),
-          template: 'gemini',
-          translator: new GeminiStreamTranslator(true),
-          prepare: (dir) => writeSystemPrompt(dir, req.system),
-          sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
-        },
-        ctx,
-      );
-    },
-
-    status,
-  };
+    runtime: opts.runtime,
+    env: geminiEnv,
+    ...(opts.env ? { sourceEnv: opts.env } : {}),
+    invocation: (req, env) => ({
+      args: geminiArgs(req.model === 'gemini' ? opts.defaultModel : req.model),
+      translator: new GeminiStreamTranslator(true),
+      prepare: (dir) => writeSystemPrompt(dir, req.system),
+      sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
+    }),
+  });
 }

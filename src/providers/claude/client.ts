@@ -20,6 +20,8 @@ export function claudeArgs(input: ClaudeArgsInput): string[] {
     '--model', input.model,
     // only these tools are offered to the model at all; the sandbox settings deny the rest
     '--tools', input.allowedTools.join(','),
+    // in -p mode the sandbox folder is untrusted, so its "allow" list is ignored: allow them here
+    ...(input.allowedTools.length ? ['--allowedTools', input.allowedTools.join(',')] : []),
     '--permission-mode', 'dontAsk',
     // only the sandbox's project settings: the user's own hooks, MCP servers and skills
     // must not run for API requests (their login is in ~/.claude/.credentials.json, still read)
@@ -36,6 +38,10 @@ export function claudeEnv(source: NodeJS.ProcessEnv): Record<string, string> {
     // no auto-update, telemetry or other side traffic from a server process
     DISABLE_AUTOUPDATER: '1',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    // a stream cut mid-way would be retried without streaming, repeating text already sent
+    CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK: '1',
+    // no memory carried from one API request to another
+    CLAUDE_CODE_DISABLE_AUTO_MEMORY: '1',
   });
 }
 

@@ -4,7 +4,7 @@
  * Scripts make it answer with errors, delays, hangs or a chosen reply.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { startFakeServer, sleep } from './http.js';
 
 export interface FakeAnthropicScript {
   /** default: "Echo: <last user text>" */
@@ -58,30 +58,12 @@ function split(text: string, n?: number): string[] {
   return Array.from({ length: n }, (_, i) => text.slice(Math.floor((i * text.length) / n), Math.floor(((i + 1) * text.length) / n)));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function startFakeAnthropic(initial: FakeAnthropicScript = {}): Promise<FakeAnthropic> {
   let script = initial;
   const requests: FakeAnthropic['requests'] = [];
-  const sockets = new Set<Socket>();
 
-  const server = http.createServer(async (req, res) => {
-    // claude sends `HEAD /` to warm up the connection before each run: answer it, do not record it
-    if (req.method === 'HEAD') return res.writeHead(404).end();
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of req) chunks.push(c as Buffer);
-    } catch {
-      return; // the client went away mid-body
-    }
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: any = undefined;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = raw;
-    }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const server = await startFakeServer(async ({ req, res, path, raw, body }) => {
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
     requests.push({ path, headers: req.headers, body });
     const s = script;
     const json = (status: number, obj: unknown, headers: Record<string, string> = {}) => {
@@ -146,23 +128,13 @@ export async function startFakeAnthropic(initial: FakeAnthropicScript = {}): Pro
     send('message_stop', { type: 'message_stop' });
     res.end();
   });
-  server.on('connection', (sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     requests,
+    close: server.close,
     setScript(next) {
       script = next;
-    },
-    close() {
-      for (const sock of sockets) sock.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

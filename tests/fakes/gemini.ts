@@ -4,7 +4,7 @@
  * countTokens. For driving the real Gemini CLI offline.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { startFakeServer, sleep } from './http.js';
 
 export interface FakeGeminiScript {
   /** default: "Echo: <last user text>" */
@@ -24,7 +24,6 @@ export interface FakeGemini {
 }
 
 const STATUS: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function lastGeminiUserText(body: any): string {
   const contents: any[] = Array.isArray(body?.contents) ? body.contents : [];
@@ -35,17 +34,7 @@ export function lastGeminiUserText(body: any): string {
 export async function startFakeGemini(initial: FakeGeminiScript = {}): Promise<FakeGemini> {
   let script = initial;
   const requests: FakeGemini['requests'] = [];
-  const sockets = new Set<Socket>();
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: any;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = raw;
-    }
+  const server = await startFakeServer(async ({ req, res, raw, body }) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = /^\/v1(?:beta|alpha)?\/models\/([^:]+):(\w+)$/.exec(url.pathname);
     requests.push({ path: url.pathname, method: m?.[2] ?? '', model: m?.[1] ?? '', headers: req.headers, body });
@@ -87,21 +76,12 @@ export async function startFakeGemini(initial: FakeGeminiScript = {}): Promise<F
     if (!sse) res.write(']');
     res.end();
   });
-  server.on('connection', (sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
+    close: server.close,
     setScript(next) {
       script = next;
-    },
-    close() {
-      for (const sock of sockets) sock.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -3,7 +3,7 @@
  * (SSE chunks with a final usage chunk, or one JSON), for driving Qwen Code offline.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { startFakeServer, sleep } from './http.js';
 
 export interface FakeOpenAIScript {
   /** default: "Echo: <last user text>" */
@@ -28,7 +28,6 @@ const TYPE: Record<number, [string, string]> = {
   429: ['rate_limit_exceeded', 'rate_limit_exceeded'],
   500: ['server_error', 'server_error'],
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -39,18 +38,7 @@ function textOf(content: unknown): string {
 export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<FakeOpenAI> {
   let script = initial;
   const requests: FakeOpenAI['requests'] = [];
-  const sockets = new Set<Socket>();
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: any;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = raw;
-    }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const server = await startFakeServer(async ({ req, res, path, body }) => {
     requests.push({ path, headers: req.headers, body });
     const s = script;
     const json = (status: number, obj: unknown, headers: Record<string, string> = {}) => {
@@ -101,21 +89,12 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
     res.write('data: [DONE]\n\n');
     res.end();
   });
-  server.on('connection', (sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
+    close: server.close,
     setScript(next) {
       script = next;
-    },
-    close() {
-      for (const sock of sockets) sock.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -1,5 +1,5 @@
 /** Delayed, persisted session cleanup: removes only what it was given, after the delay, across restarts. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const root = mkdtempSync(path.join(os.tmpdir(), 'cligate-cleanup-test-'));
 const made: SessionCleanup[] = [];
 afterEach(() => made.splice(0).forEach((c) => c.close()));
-process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function session(name: string): string {
   const dir = path.join(root, 'home', '.claude', 'projects', name);

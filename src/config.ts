@@ -55,6 +55,10 @@ export const configSchema = z.object({
   QWEN_MODEL: z.string().min(1).default('qwen3-coder-plus'),
   QWEN_MODELS: list.default(['qwen3-coder-plus', 'qwen3-coder-flash']),
 
+  CODEX_CLI_PATH: z.string().min(1).default('codex'),
+  CODEX_MODEL: z.string().min(1).default('gpt-5-codex'),
+  CODEX_MODELS: list.default(['gpt-5-codex', 'gpt-5', 'gpt-5-mini']),
+
   // remove the CLIs' session files for cligate's sandboxes, after this delay (0: right after the request)
   CLEANUP_SESSIONS: bool.default(true),
   CLEANUP_DELAY_MINUTES: z.coerce.number().min(0).default(720),

@@ -5,6 +5,7 @@ import type { CliRuntime } from '../runtime/cli-request.js';
 import { createClaudeProvider } from './claude/index.js';
 import { createGeminiProvider } from './gemini/index.js';
 import { createQwenProvider } from './qwen/index.js';
+import { createCodexProvider } from './codex/index.js';
 
 export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS.ProcessEnv): Provider[] {
   return [
@@ -17,5 +18,6 @@ export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS
     }),
     createGeminiProvider({ cliPath: config.GEMINI_CLI_PATH, defaultModel: config.GEMINI_MODEL, models: config.GEMINI_MODELS, runtime, env }),
     createQwenProvider({ cliPath: config.QWEN_CLI_PATH, defaultModel: config.QWEN_MODEL, models: config.QWEN_MODELS, runtime, env }),
+    createCodexProvider({ cliPath: config.CODEX_CLI_PATH, defaultModel: config.CODEX_MODEL, models: config.CODEX_MODELS, runtime, env }),
   ];
 }

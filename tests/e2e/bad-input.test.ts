@@ -41,7 +41,7 @@ describe('bad input', () => {
     ['n > 1', JSON.stringify({ ...ok, n: 3 }), 400, /\bn\b/],
     ['only a system message', JSON.stringify({ ...ok, messages: [{ role: 'system', content: 'be nice' }] }), 400, /user message/],
     ['image as a non-URL', JSON.stringify({ ...ok, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'file:///etc/passwd' } }] }] }), 400, /image_url/],
-    ['unknown model', JSON.stringify({ ...ok, model: 'gpt-nonexistent' }), 404, /gpt-nonexistent.*Available models/, 'model_not_found'],
+    ['unknown model', JSON.stringify({ ...ok, model: 'llama-nonexistent' }), 404, /llama-nonexistent.*Available models/, 'model_not_found'],
   ];
 
   for (const [name, body, status, message, code] of cases) {

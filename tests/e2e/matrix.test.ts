@@ -11,6 +11,7 @@ const PROVIDERS = [
   { id: 'claude-cli', model: 'claude-sonnet-4-5' },
   { id: 'gemini-cli', model: 'gemini-2.5-flash' },
   { id: 'qwen-cli', model: 'qwen3-coder-plus' },
+  { id: 'codex-cli', model: 'gpt-5' },
 ];
 
 interface Dialect {

@@ -45,6 +45,7 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(obj));
     };
+    if (req.method === 'POST' && path.endsWith('/responses')) return responses(res, body, s, requests.length);
     if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
       return json(404, { error: { message: `Unknown path ${path}`, type: 'invalid_request_error', code: 'not_found' } });
     }
@@ -97,4 +98,46 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
       script = next;
     },
   };
+}
+
+/** The Responses API's streamed events (what Codex speaks): created, item added, text deltas, item done, completed with usage. */
+async function responses(res: import('node:http').ServerResponse, body: any, s: FakeOpenAIScript, n: number): Promise<void> {
+  if (s.hang) return;
+  if (s.delayMs) await sleep(s.delayMs);
+  if (s.status && s.status >= 400) {
+    const [type, code] = TYPE[s.status] ?? ['server_error', 'server_error'];
+    res.writeHead(s.status, { 'content-type': 'application/json' });
+    return void res.end(JSON.stringify({ error: { message: `fake openai says ${s.status}`, type, code } }));
+  }
+  const input: any[] = Array.isArray(body?.input) ? body.input : [];
+  const lastUser = [...input].reverse().find((i) => i.role === 'user');
+  const userText = Array.isArray(lastUser?.content) ? lastUser.content.map((c: any) => c.text ?? '').join('') : String(lastUser?.content ?? '');
+  const reply = typeof s.reply === 'function' ? s.reply(userText, body) : (s.reply ?? `Echo: ${userText}`);
+  const pieces = reply.match(/\S+\s*|\s+/g) ?? [''];
+  const u = s.usage ?? { prompt_tokens: 19, completion_tokens: pieces.length };
+  const id = `resp_fake${n}`;
+  const item = { type: 'message', id: `msg_fake${n}`, role: 'assistant' };
+  const usage = {
+    input_tokens: u.prompt_tokens,
+    input_tokens_details: { cached_tokens: u.cached_tokens ?? 0 },
+    output_tokens: u.completion_tokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: u.prompt_tokens + u.completion_tokens,
+  };
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const send = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  const response = { id, object: 'response', model: body?.model ?? 'fake', output: [] as object[] };
+  send('response.created', { response: { ...response, status: 'in_progress' } });
+  send('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } });
+  send('response.content_part.added', { item_id: item.id, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+  for (const p of pieces) {
+    if (res.destroyed) return;
+    send('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta: p });
+    if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
+  }
+  const done = { ...item, status: 'completed', content: [{ type: 'output_text', text: reply, annotations: [] }] };
+  send('response.output_text.done', { item_id: item.id, output_index: 0, content_index: 0, text: reply });
+  send('response.output_item.done', { output_index: 0, item: done });
+  send('response.completed', { response: { ...response, status: 'completed', output: [done], usage } });
+  res.end();
 }

@@ -7,6 +7,24 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLAUDE_BIN = path.join(ROOT, 'node_modules', '.bin', 'claude');
 export const GEMINI_BIN = path.join(ROOT, 'node_modules', '.bin', 'gemini');
 export const QWEN_BIN = path.join(ROOT, 'node_modules', '.bin', 'qwen');
+export const CODEX_BIN = path.join(ROOT, 'node_modules', '.bin', 'codex');
+
+/** What makes the real Codex use a Responses-API fake: a model provider in ~/.codex/config.toml, and a key. */
+export async function codexTestEnv(home: string, fakeUrl: string): Promise<Record<string, string>> {
+  await mkdir(path.join(home, '.codex'), { recursive: true });
+  const config = [
+    'model_provider = "fake"',
+    '[model_providers.fake]',
+    'name = "fake"',
+    `base_url = "${fakeUrl}/v1"`,
+    'wire_api = "responses"',
+    'env_key = "OPENAI_API_KEY"',
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+  ].join('\n');
+  await writeFile(path.join(home, '.codex', 'config.toml'), `${config}\n`);
+  return { OPENAI_API_KEY: 'test' };
+}
 
 /** What makes the real Qwen Code use an OpenAI-compatible fake: auth type in HOME and three variables. */
 export async function qwenTestEnv(home: string, fakeUrl: string): Promise<Record<string, string>> {

@@ -4,7 +4,7 @@ import { startServer, type RunningServer } from '../../src/server/start.js';
 import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicScript } from '../fakes/anthropic.js';
-import { claudeTestEnv, geminiTestEnv, qwenTestEnv, CLAUDE_BIN, GEMINI_BIN, QWEN_BIN } from './claude-env.js';
+import { claudeTestEnv, codexTestEnv, geminiTestEnv, qwenTestEnv, CLAUDE_BIN, CODEX_BIN, GEMINI_BIN, QWEN_BIN } from './claude-env.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startFakeGemini, type FakeGemini } from '../fakes/gemini.js';
 
@@ -13,7 +13,7 @@ export interface TestStack {
   fake: FakeAnthropic;
   /** the Gemini API upstream of the gemini CLI */
   gemini: FakeGemini;
-  /** the OpenAI-compatible upstream of the qwen CLI */
+  /** the OpenAI-compatible upstream of the qwen CLI (chat completions) and of codex (Responses API) */
   openai: FakeOpenAI;
   server: RunningServer;
   url: string;
@@ -29,13 +29,19 @@ export async function startStack(
   const gemini = await startFakeGemini();
   const openai = await startFakeOpenAI();
   const claude = await claudeTestEnv(fake.url);
-  Object.assign(claude.env, await geminiTestEnv(claude.home, gemini.url), await qwenTestEnv(claude.home, openai.url));
+  Object.assign(
+    claude.env,
+    await geminiTestEnv(claude.home, gemini.url),
+    await qwenTestEnv(claude.home, openai.url),
+    await codexTestEnv(claude.home, openai.url),
+  );
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     CLAUDE_CLI_PATH: CLAUDE_BIN,
     GEMINI_CLI_PATH: GEMINI_BIN,
     QWEN_CLI_PATH: QWEN_BIN,
+    CODEX_CLI_PATH: CODEX_BIN,
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     CLEANUP_DELAY_MINUTES: '0',

@@ -9,7 +9,8 @@ import type { ProviderContext } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import type { CligateError } from '../core/errors.js';
 import { Timeout, Unavailable } from '../core/errors.js';
-import { createSandbox } from './sandbox.js';
+import { createSandbox, type Sandbox } from './sandbox.js';
+import { inBackground } from './background.js';
 import { runCli, type CliExit } from './process.js';
 import type { WorkerPool } from './pool.js';
 import type { SessionCleanup } from './session-cleanup.js';
@@ -48,51 +49,58 @@ export interface CliInvocation {
 
 export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: ProviderContext): AsyncGenerator<StreamPart> {
   const release = await rt.pool.acquire(ctx.signal);
+  let sandbox: Sandbox | undefined;
   try {
-    const sandbox = await createSandbox(rt.templateDir, inv.template);
+    sandbox = await createSandbox(rt.templateDir, inv.template);
+    // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it
+    const tmp = path.join(sandbox.path, '.tmp');
+    await mkdir(tmp, { recursive: true });
+    const extra = (await inv.prepare?.(sandbox.path)) ?? {};
+    const run = runCli({
+      command: inv.command,
+      args: inv.args,
+      cwd: sandbox.path,
+      env: { ...inv.env, TMPDIR: tmp, ...extra },
+      stdin: inv.stdin,
+      signal: ctx.signal,
+      timeoutMs: rt.timeoutMs,
+    });
+    ctx.log.debug({ pid: run.pid, cli: inv.cli, sandbox: sandbox.path }, 'cli started');
     try {
-      // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it
-      const tmp = path.join(sandbox.path, '.tmp');
-      await mkdir(tmp, { recursive: true });
-      const extra = (await inv.prepare?.(sandbox.path)) ?? {};
-      const run = runCli({
-        command: inv.command,
-        args: inv.args,
-        cwd: sandbox.path,
-        env: { ...inv.env, TMPDIR: tmp, ...extra },
-        stdin: inv.stdin,
-        signal: ctx.signal,
-        timeoutMs: rt.timeoutMs,
-      });
-      ctx.log.debug({ pid: run.pid, cli: inv.cli, sandbox: sandbox.path }, 'cli started');
-      try {
-        for await (const line of run.lines()) {
-          for (const part of inv.translator.feed(line)) yield part;
-        }
-        const exit = await run.exit;
-        ctx.log.debug({ pid: run.pid, exitCode: exit.exitCode, signal: exit.signal }, 'cli exited');
-        if (exit.spawnError) {
-          throw new Unavailable(
-            `The ${inv.cli} CLI could not be started (${exit.spawnError.split('\n')[0]}). Install it or set ${inv.pathVariable} to its path.`,
-            { code: 'cli_not_found' },
-          );
-        }
-        if (exit.timedOut) {
-          throw new Timeout(`${inv.cli} did not finish within ${rt.timeoutMs} ms (MAX_TIMEOUT); its process tree was killed.`);
-        }
-        if (exit.aborted) return; // the client left: nobody to tell
-        const { parts, error } = inv.translator.finish(exit);
-        for (const part of parts) yield part;
-        if (error) throw error;
-      } finally {
-        await run.kill();
-        await run.exit;
+      for await (const line of run.lines()) {
+        for (const part of inv.translator.feed(line)) yield part;
       }
+      const exit = await run.exit;
+      ctx.log.debug({ pid: run.pid, exitCode: exit.exitCode, signal: exit.signal }, 'cli exited');
+      if (exit.spawnError) {
+        throw new Unavailable(
+          `The ${inv.cli} CLI could not be started (${exit.spawnError.split('\n')[0]}). Install it or set ${inv.pathVariable} to its path.`,
+          { code: 'cli_not_found' },
+        );
+      }
+      if (exit.timedOut) {
+        throw new Timeout(`${inv.cli} did not finish within ${rt.timeoutMs} ms (MAX_TIMEOUT); its process tree was killed.`);
+      }
+      if (exit.aborted) return; // the client left: nobody to tell
+      const { parts, error } = inv.translator.finish(exit);
+      for (const part of parts) yield part;
+      if (error) throw error;
     } finally {
-      await sandbox.cleanup();
-      await rt.cleanup?.schedule(inv.sessionFiles?.(sandbox.path) ?? []).catch((err: unknown) => ctx.log.warn({ err }, 'cli session cleanup failed'));
+      await run.kill();
+      await run.exit;
     }
   } finally {
     release();
+    // the process tree is gone; removing its files need not hold the response
+    const done = sandbox;
+    if (done) {
+      inBackground(
+        async () => {
+          await done.cleanup();
+          await rt.cleanup?.schedule(inv.sessionFiles?.(done.path) ?? []);
+        },
+        (err) => ctx.log.warn({ err: String(err) }, 'sandbox or session cleanup failed'),
+      );
+    }
   }
 }

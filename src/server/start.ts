@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WorkerPool } from '../runtime/pool.js';
 import { SessionCleanup } from '../runtime/session-cleanup.js';
+import { backgroundSettled } from '../runtime/background.js';
 import { DEFAULT_TEMPLATE_DIR } from '../runtime/sandbox.js';
 import { createProviders } from '../providers/registry.js';
 import { Router } from '../routing/router.js';
@@ -69,6 +70,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
         await inflight.idle(5_000);
       }
       await pool.drain(0);
+      await backgroundSettled(); // sandboxes removed, pending cleanups recorded
       cleanup.close();
       await Promise.all(router.all().map((p) => p.close?.()));
       server.closeAllConnections();

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { startStack, processTree, isAlive, waitFor, type TestStack } from '../helpers/server.js';
 import { livePids, spawnedTotal } from '../../src/runtime/process.js';
 import { liveSandboxes } from '../../src/runtime/sandbox.js';
+import { backgroundSettled } from '../../src/runtime/background.js';
 
 let stack: TestStack | undefined;
 afterEach(async () => {
@@ -69,6 +70,7 @@ describe('lifecycle', () => {
     expect(body.error.message).toMatch(/MAX_TIMEOUT/);
     expect(tree.length).toBeGreaterThan(0);
     expect(await waitFor(() => tree.every((p) => !isAlive(p)), 1500)).toBe(true);
+    await backgroundSettled(); // sandbox removal runs after the response
     expect(liveSandboxes()).toEqual([]);
   });
 
@@ -119,6 +121,7 @@ describe('lifecycle', () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('cli_not_found');
     expect(body.error.message).toMatch(/CLAUDE_CLI_PATH/);
+    await backgroundSettled(); // sandbox removal runs after the response
     expect(liveSandboxes()).toEqual([]);
   });
 });

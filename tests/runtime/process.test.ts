@@ -206,6 +206,38 @@ describe('runCli: teardown', () => {
     expect(await waitGone([escaped, run.pid!], 1_500)).toEqual([]);
   });
 
+  it('an abort also kills a grandchild re-parented away from the tree but still in the group', async () => {
+    const ctl = new AbortController();
+    // the subshell exits at once, so its sleep is orphaned: no longer a descendant of the leader
+    const run = start({
+      command: 'bash',
+      args: ['-c', '( sleep 300 >/dev/null 2>&1 & echo $! ); sleep 300'],
+      signal: ctl.signal,
+    });
+    const { lines } = await readLines(run, 1);
+    const orphan = Number(lines[0]);
+    expect(orphan).toBeGreaterThan(1);
+    spawnedPids.add(orphan);
+    const ppidOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(')')[1]!.trim().split(/\s+/)[1]);
+    for (let i = 0; i < 100 && ppidOf(orphan) === run.pid; i++) await sleep(20);
+
+    ctl.abort();
+    await run.exit;
+    expect(await waitGone([orphan, run.pid!], 1_500)).toEqual([]);
+  });
+
+  it('kill() after the leader exited still kills what it left behind in its group', async () => {
+    const run = start({ command: 'bash', args: ['-c', 'sleep 300 >/dev/null 2>&1 & echo $!; exit 0'] });
+    const { lines } = await readLines(run, Infinity);
+    const leftover = Number(lines[0]);
+    spawnedPids.add(leftover);
+    const exit = await run.exit;
+    expect(exit.exitCode).toBe(0);
+    expect(isGone(leftover)).toBe(false);
+    await run.kill();
+    expect(await waitGone([leftover], 1_500)).toEqual([]);
+  });
+
   it('an already-aborted signal kills the process straight away', async () => {
     const ctl = new AbortController();
     ctl.abort();
@@ -266,24 +298,42 @@ describe('runCli: teardown', () => {
     expect(livePids()).toEqual([]);
   });
 
-  // REAL BUG (src/runtime/process.ts, lines()): execa's iterable awaits the subprocess in
-  // its `finally`, so stopping the iteration early (break / return / a throw in the loop
-  // body) blocks until the CLI exits on its own or timeoutMs kills it. runCliRequest's
-  // `finally { await run.kill() }` therefore cannot run until then: e.g. a translator that
-  // yields an error part in a non-streamed request makes collect() throw, and the request
-  // only fails after the full MAX_TIMEOUT.
-  it('stopping the iteration of lines() early returns promptly, while the process still runs', async () => {
-    const run = start({ command: 'bash', args: ['-c', 'echo one; echo two; sleep 30'] });
+  // Regression (fixed in dab4086): execa's iterable awaits the subprocess when it is closed
+  // early, so a consumer that stopped reading (break / return / a throw in the loop body,
+  // e.g. collect() throwing on an error part) waited for the CLI to exit on its own or for
+  // timeoutMs, and runCliRequest's `finally { await run.kill() }` could not run until then.
+  it('stopping the iteration of lines() early returns promptly and kills the tree', async () => {
+    const run = start({ command: 'bash', args: ['-c', 'sleep 300 >/dev/null 2>&1 & echo $!; echo two; sleep 300'] });
+    let grandchild = 0;
     const stopped = (async () => {
       for await (const line of run.lines()) {
-        expect(line).toBe('one');
+        grandchild = Number(line);
         break;
       }
       return 'returned' as const;
     })();
     const outcome = await Promise.race([stopped, sleep(1_500).then(() => 'still waiting' as const)]);
-    await run.kill();
-    await stopped;
     expect(outcome).toBe('returned');
+    spawnedPids.add(grandchild);
+    expect(grandchild).toBeGreaterThan(1);
+    const exit = await run.exit;
+    expect(exit.signal).toBe('SIGKILL');
+    expect(await waitGone([grandchild, run.pid!], 1_500)).toEqual([]);
+  });
+
+  it('a throw inside the loop over lines() also ends the run instead of waiting for it', async () => {
+    const run = start({ command: 'bash', args: ['-c', 'echo bad-line; sleep 300'] });
+    const consumed = (async () => {
+      for await (const line of run.lines()) throw new Error(`cannot parse ${line}`);
+    })();
+    const outcome = await Promise.race([
+      consumed.then(
+        () => 'no throw',
+        (e: unknown) => (e as Error).message,
+      ),
+      sleep(1_500).then(() => 'still waiting'),
+    ]);
+    expect(outcome).toBe('cannot parse bad-line');
+    expect((await run.exit).signal).toBe('SIGKILL');
   });
 });

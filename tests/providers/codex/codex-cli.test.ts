@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../../helpers/server.js';
 import { liveSandboxes } from '../../../src/runtime/sandbox.js';
+import { backgroundSettled } from '../../../src/runtime/background.js';
 
 let stack: TestStack;
 let client: OpenAI;
@@ -39,6 +40,7 @@ describe('codex-cli provider', () => {
     stack.openai.setScript({});
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
     expect((err as Error).message).toMatch(/codex/);
+    await backgroundSettled(); // sandbox removal runs after the response
     expect(liveSandboxes()).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../../helpers/server.js';
 import { liveSandboxes } from '../../../src/runtime/sandbox.js';
+import { backgroundSettled } from '../../../src/runtime/background.js';
 
 let stack: TestStack;
 let client: OpenAI;
@@ -69,6 +70,7 @@ describe('gemini-cli provider', () => {
       expect(stack.gemini.requests.filter((r) => r.method === 'streamGenerateContent').length - before).toBeLessThanOrEqual(1);
     }
     stack.gemini.setScript({});
+    await backgroundSettled(); // sandbox removal runs after the response
     expect(liveSandboxes()).toEqual([]);
     const tmp = path.join(stack.home, '.gemini', 'tmp');
     const left = existsSync(tmp) ? (await readdir(tmp)).filter((d) => d.startsWith('cligate-')) : [];

@@ -6,6 +6,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../../helpers/server.js';
 import { liveSandboxes } from '../../../src/runtime/sandbox.js';
+import { backgroundSettled } from '../../../src/runtime/background.js';
 
 let stack: TestStack;
 let client: OpenAI;
@@ -43,6 +44,7 @@ describe('qwen-cli provider', () => {
     stack.openai.setScript({});
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
     expect((err as Error).message).toMatch(/qwen/);
+    await backgroundSettled(); // sandbox removal runs after the response
     expect(liveSandboxes()).toEqual([]);
     const projects = path.join(stack.home, '.qwen', 'projects');
     const left = existsSync(projects) ? (await readdir(projects)).filter((d) => d.includes('cligate')) : [];

@@ -283,10 +283,9 @@ describe('decodeChatCompletion: bad input names what to fix', () => {
     expect(err.message).toContain('messages[0].role');
   });
 
-  // REAL BUG (src/surfaces/validate.ts, describe(), case 'invalid_union'): zod 4 already
-  // puts the discriminator in the issue path (["messages",0,"role"]), and describe()
-  // appends `.${discriminator}` again, so the message reads
-  // "Invalid request: messages[0].role.role has a value that is not allowed here".
+  // Regression (fixed in dab4086): zod 4 already puts the discriminator in the issue path
+  // (["messages",0,"role"]) and describe() appended `.${discriminator}` again, so the
+  // message read "Invalid request: messages[0].role.role has a value that is not allowed here".
   it('a wrong role names the field once: "messages[0].role has a value…", not "messages[0].role.role"', () => {
     const err = badRequest(base({ messages: [{ role: 'bot', content: 'x' }] }));
     expect(err.message).not.toContain('role.role');

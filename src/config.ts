@@ -3,6 +3,7 @@
  * Every variable has a default; `.env.example` and the README table list them all.
  */
 import { z } from 'zod';
+import { DEFAULT_KNOWN_TOOLS } from './features/xml-tools/detect.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -71,6 +72,22 @@ export const configSchema = z.object({
   QUEUE_TIMEOUT: int(1).default(120_000),
   SHUTDOWN_GRACE: int(0).default(30_000),
   SSE_KEEPALIVE_INTERVAL: z.coerce.number().positive().default(30),
+
+  // "-progress" models: seconds before the first rotating marker; the spacing doubles up to the max
+  PROGRESS_INTERVAL: z.coerce.number().positive().default(2),
+  PROGRESS_MAX_INTERVAL: z.coerce.number().positive().default(30),
+
+  // XML tool use (older Roo Code / Cline): detection threshold and the tool names it knows
+  XML_CONFIDENCE_THRESHOLD: z.coerce.number().default(5),
+  XML_KNOWN_TOOLS: list.default(DEFAULT_KNOWN_TOOLS),
+
+  // images: each is normalised to fit these limits; more than IMAGE_MAX_COUNT distinct images is a 400
+  IMAGE_MAX_BYTES: int(1024).default(3_932_160),
+  IMAGE_MAX_DIMENSION: int(16).default(2000),
+  IMAGE_MAX_COUNT: int(1).default(20),
+  // image URLs are fetched with these limits (seconds, bytes)
+  IMAGE_FETCH_TIMEOUT: z.coerce.number().positive().default(10),
+  IMAGE_FETCH_MAX_BYTES: int(1024).default(20 * 1024 * 1024),
 
   RATE_LIMIT_ENABLED: bool.default(true),
   RATE_LIMIT_CHAT_PER_MINUTE: int(1).default(60),

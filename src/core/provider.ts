@@ -40,6 +40,8 @@ export interface Provider {
   handles(model: string): boolean;
   /** list a "-progress" variant of each model (providers whose streams can carry progress markers) */
   readonly progressVariants?: boolean;
+  /** the provider calls the client's tools itself; otherwise features emulate them in the prompt */
+  readonly nativeTools?: boolean;
   /** the provider can turn reasoning on (the router then strips a "-thinking" suffix) */
   readonly supportsThinking?: boolean;
   stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart>;

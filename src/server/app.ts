@@ -3,6 +3,7 @@
  * surfaces and the router, never a particular provider. Each route group names
  * its surface first, so every error on it (auth, body, limits) is in its dialect.
  */
+import { featureOptions } from '../features/pipeline.js';
 import express, { type RequestHandler } from 'express';
 import cors from 'cors';
 import type { Config } from '../config.js';
@@ -58,7 +59,7 @@ export function createApp(deps: AppDeps) {
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
   // non-strict: a JSON string or array is valid JSON, and the surface says it must be an object
   const json = express.json({ limit: config.BODY_LIMIT, strict: false });
-  const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, log };
+  const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), log };
   const notDraining: RequestHandler = (_req, res, next) => {
     if (!deps.isDraining?.()) return next();
     res.set('Connection', 'close');

@@ -17,11 +17,13 @@ import type { RequestInfo, Surface } from '../surfaces/types.js';
 import type { Logger } from '../log.js';
 import type { InFlight } from './inflight.js';
 import { sendError } from './errors.js';
+import { planFeatures, type FeatureOptions } from '../features/pipeline.js';
 
 export interface ChatHandlerDeps {
   router: Router;
   inflight: InFlight;
   keepaliveMs: number;
+  features: FeatureOptions;
   log: Logger;
 }
 
@@ -55,12 +57,15 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
       // the provider gets the routed name; encoders keep the name the client asked for
       const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
+      const plan = planFeatures(routed, provider, deps.features);
+      if (plan.decided.xml?.xml || plan.decided.emulatedTools) log.debug(plan.decided, 'features');
       const ctx = { signal: ctl.signal, requestId, log };
+      const run = () => plan.transform(provider.stream(plan.request, ctx));
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)
       const id = requestId.replace(/[^A-Za-z0-9]/g, '');
 
       if (!chat.stream) {
-        const result = await collect(provider.stream(routed, ctx));
+        const result = await collect(run());
         res.locals.usage = result.usage;
         if (!ctl.signal.aborted) res.json(surface.encodeResponse(chat, id, result));
         return;
@@ -88,7 +93,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         write([encoder.keepalive()]);
       }, deps.keepaliveMs);
       try {
-        for await (const part of provider.stream(routed, ctx)) {
+        for await (const part of run()) {
           if (part.type === 'usage') res.locals.usage = part.usage;
           if (OPENS_STREAM.has(part.type)) open();
           write(encoder.part(part));

@@ -11,6 +11,8 @@ export type ImagePart = {
   /** remote URL when the client sent one and it has not been fetched */
   url?: string;
   mediaType?: string;
+  /** "Image #N": its number in the conversation, set once images are prepared */
+  label?: string;
 };
 export type ToolCallPart = {
   type: 'tool-call';

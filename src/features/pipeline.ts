@@ -1,7 +1,8 @@
 /**
  * The features between routing and the provider, in one place, on core types only:
  *
- *   request:  strip progress markers from history -> images -> XML tool mode or tool-call emulation
+ *   request:  strip progress markers from history -> images (fetch, validate, normalise,
+ *             number, de-duplicate) -> XML tool mode or tool-call emulation
  *   stream:   tool-call extraction -> progress markers
  *
  * Providers that call client tools themselves (API providers) get the tools untouched.
@@ -12,10 +13,12 @@ import type { StreamPart } from '../core/stream.js';
 import { emulateTools } from './tools/index.js';
 import { detectXmlTools, XML_INSTRUCTION, type Detection } from './xml-tools/detect.js';
 import { stripProgress, withProgress, type ProgressTiming } from './progress.js';
+import { prepareImages, type ImageOptions } from './images/index.js';
 
 export interface FeatureOptions {
   progress: ProgressTiming;
   xml: { threshold: number; knownTools: readonly string[] };
+  images: ImageOptions;
 }
 
 export interface Plan {
@@ -25,8 +28,8 @@ export interface Plan {
   decided: { xml?: Detection; emulatedTools?: number };
 }
 
-export function planFeatures(req: ChatRequest, provider: Pick<Provider, 'nativeTools'>, opts: FeatureOptions): Plan {
-  let request: ChatRequest = { ...req, messages: stripProgress(req.messages) };
+export async function planFeatures(req: ChatRequest, provider: Pick<Provider, 'nativeTools'>, opts: FeatureOptions, signal?: AbortSignal): Promise<Plan> {
+  let request: ChatRequest = await prepareImages({ ...req, messages: stripProgress(req.messages) }, opts.images, signal);
   const steps: ((p: AsyncIterable<StreamPart>) => AsyncIterable<StreamPart>)[] = [];
   const decided: Plan['decided'] = {};
 
@@ -59,9 +62,20 @@ export function featureOptions(config: {
   PROGRESS_MAX_INTERVAL: number;
   XML_CONFIDENCE_THRESHOLD: number;
   XML_KNOWN_TOOLS: string[];
+  IMAGE_MAX_BYTES: number;
+  IMAGE_MAX_DIMENSION: number;
+  IMAGE_MAX_COUNT: number;
+  IMAGE_FETCH_TIMEOUT: number;
+  IMAGE_FETCH_MAX_BYTES: number;
 }): FeatureOptions {
   return {
     progress: { firstMs: config.PROGRESS_INTERVAL * 1000, maxMs: config.PROGRESS_MAX_INTERVAL * 1000 },
     xml: { threshold: config.XML_CONFIDENCE_THRESHOLD, knownTools: config.XML_KNOWN_TOOLS },
+    images: {
+      maxBytes: config.IMAGE_MAX_BYTES,
+      maxDimension: config.IMAGE_MAX_DIMENSION,
+      maxCount: config.IMAGE_MAX_COUNT,
+      fetch: { timeoutMs: config.IMAGE_FETCH_TIMEOUT * 1000, maxBytes: config.IMAGE_FETCH_MAX_BYTES },
+    },
   };
 }

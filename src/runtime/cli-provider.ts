@@ -1,14 +1,14 @@
 /**
  * What every CLI provider has in common, in one place: the model list and name
- * matching, refusing what CLIs cannot take yet (images), the cached status probe,
+ * matching, images saved in the sandbox, the cached status probe,
  * and running each request through runCliRequest. A CLI provider only says how its
  * CLI is called and read (its `client.ts` and translator).
  */
 import type { ModelInfo, Provider, ProviderContext } from '../core/provider.js';
 import type { ChatRequest } from '../core/request.js';
 import type { StreamPart } from '../core/stream.js';
-import { BadRequest } from '../core/errors.js';
-import { renderTranscript } from './transcript.js';
+import { renderTranscript, type ImageText } from './transcript.js';
+import { attachmentFor, attachmentsOf, type Attachment } from './attachments.js';
 import { runCliRequest, type CliInvocation, type CliRuntime } from './cli-request.js';
 import { cachedProbe, type CredentialSources } from './cli-status.js';
 
@@ -32,8 +32,14 @@ export interface CliProviderSpec {
   env(source: NodeJS.ProcessEnv): Record<string, string>;
   sourceEnv?: NodeJS.ProcessEnv;
   supportsThinking?: boolean;
-  /** how this request is run: arguments, translator, request files, session files */
-  invocation(req: ChatRequest, env: Record<string, string>): Pick<CliInvocation, 'args' | 'translator' | 'prepare' | 'sessionFiles'>;
+  /** how an image is named in the prompt (default "[Image #N]"); a CLI that reads @paths gets its path */
+  imageText?(att: Attachment): string;
+  /** how this request is run: arguments, translator, request files, session files; stdin to replace the prompt */
+  invocation(
+    req: ChatRequest,
+    env: Record<string, string>,
+    input: { prompt: string; images: Attachment[] },
+  ): Pick<CliInvocation, 'args' | 'translator' | 'prepare' | 'sessionFiles'> & { stdin?: string };
 }
 
 export function cliProvider(spec: CliProviderSpec): Provider {
@@ -48,13 +54,16 @@ export function cliProvider(spec: CliProviderSpec): Provider {
     handles: (model) => listed.includes(model) || spec.matches(model),
     status,
     stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart> {
-      if (req.messages.some((m) => m.content.some((p) => p.type === 'image'))) {
-        throw new BadRequest(`Image input is not supported by the ${spec.id} provider yet; send text only.`, {
-          param: 'messages',
-          code: 'unsupported_content',
-        });
-      }
       const env = spec.env(sourceEnv);
+      // images were prepared by the images feature: saved in the sandbox, shown the CLI's way
+      const images = attachmentsOf(req);
+      const imageText: ImageText | undefined = spec.imageText
+        ? (part) => {
+            const att = attachmentFor(images, part);
+            return att ? spec.imageText!(att) : `[${part.label ?? 'image'}]`;
+          }
+        : undefined;
+      const prompt = renderTranscript(req, imageText);
       return runCliRequest(
         spec.runtime,
         {
@@ -62,9 +71,10 @@ export function cliProvider(spec: CliProviderSpec): Provider {
           pathVariable: spec.pathVariable,
           command: spec.cliPath,
           env,
-          stdin: renderTranscript(req),
+          stdin: prompt,
           template: spec.cli,
-          ...spec.invocation(req, env),
+          files: images.map((a) => ({ path: a.path, data: Buffer.from(a.data, 'base64') })),
+          ...spec.invocation(req, env, { prompt, images }),
         },
         ctx,
       );

@@ -3,7 +3,7 @@
  * wait for a worker slot -> make a sandbox -> run the CLI -> translate its stdout
  * into StreamParts -> always kill the tree, remove the sandbox, free the slot.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProviderContext } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
@@ -41,6 +41,8 @@ export interface CliInvocation {
   /** sub-folder of the sandbox template to copy */
   template: string;
   translator: CliTranslator;
+  /** files written into the sandbox before the CLI starts (path relative to it) */
+  files?: { path: string; data: Buffer }[];
   /** write request files into the fresh sandbox; returns extra environment for the child */
   prepare?(sandboxPath: string): Promise<Record<string, string>>;
   /** what the CLI wrote outside the sandbox for this working directory (session files) */
@@ -55,6 +57,11 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
     // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it
     const tmp = path.join(sandbox.path, '.tmp');
     await mkdir(tmp, { recursive: true });
+    for (const f of inv.files ?? []) {
+      const to = path.join(sandbox.path, f.path);
+      await mkdir(path.dirname(to), { recursive: true });
+      await writeFile(to, f.data);
+    }
     const extra = (await inv.prepare?.(sandbox.path)) ?? {};
     const run = runCli({
       command: inv.command,

@@ -4,14 +4,19 @@
  * labelled transcript so the CLI sees every turn in order, with tool calls and
  * results kept, and is asked to answer the last user turn.
  */
-import type { ChatMessage, ChatRequest, ContentPart } from '../core/request.js';
+import type { ChatMessage, ChatRequest, ContentPart, ImagePart } from '../core/request.js';
 
-function renderPart(part: ContentPart): string {
+/** how an image is named in the prompt; a CLI that reads images by path is given its path */
+export type ImageText = (part: ImagePart) => string;
+
+const imageLabel: ImageText = (part) => `[${part.label ?? 'image'}]`;
+
+function renderPart(part: ContentPart, imageText: ImageText): string {
   switch (part.type) {
     case 'text':
       return part.text;
     case 'image':
-      return '[image]';
+      return imageText(part);
     case 'reasoning':
       return '';
     case 'tool-call':
@@ -21,21 +26,21 @@ function renderPart(part: ContentPart): string {
   }
 }
 
-function renderContent(msg: ChatMessage): string {
+function renderContent(msg: ChatMessage, imageText: ImageText): string {
   return msg.content
-    .map(renderPart)
+    .map((p) => renderPart(p, imageText))
     .filter((s) => s.length > 0)
     .join('\n');
 }
 
 const LABEL: Record<ChatMessage['role'], string> = { user: 'User', assistant: 'Assistant', tool: 'Tool' };
 
-export function renderTranscript(req: ChatRequest): string {
+export function renderTranscript(req: ChatRequest, imageText: ImageText = imageLabel): string {
   const msgs = req.messages;
   const only = msgs[0];
-  if (msgs.length === 1 && only && only.role === 'user') return renderContent(only);
+  if (msgs.length === 1 && only && only.role === 'user') return renderContent(only, imageText);
 
-  const turns = msgs.map((m) => `<turn role="${LABEL[m.role]}">\n${renderContent(m)}\n</turn>`);
+  const turns = msgs.map((m) => `<turn role="${LABEL[m.role]}">\n${renderContent(m, imageText)}\n</turn>`);
   const last = msgs[msgs.length - 1];
   const ask =
     last?.role === 'assistant'

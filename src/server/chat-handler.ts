@@ -57,7 +57,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
       // the provider gets the routed name; encoders keep the name the client asked for
       const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
-      const plan = planFeatures(routed, provider, deps.features);
+      const plan = await planFeatures(routed, provider, deps.features, ctl.signal);
       if (plan.decided.xml?.xml || plan.decided.emulatedTools) log.debug(plan.decided, 'features');
       const ctx = { signal: ctl.signal, requestId, log };
       const run = () => plan.transform(provider.stream(plan.request, ctx));

@@ -1,6 +1,7 @@
 /** How `claude` is invoked: arguments, environment, and what it leaves behind. */
 import path from 'node:path';
 import { childEnv } from '../../runtime/env.js';
+import type { Attachment } from '../../runtime/attachments.js';
 
 /** variables a user may set for Claude Code (endpoint, auth, behaviour) that must reach it */
 const PASS_PREFIXES = ['ANTHROPIC_', 'CLAUDE_', 'DISABLE_', 'AWS_', 'CLOUD_ML_', 'VERTEX_', 'MCP_', 'MAX_THINKING_TOKENS', 'BASH_'];
@@ -52,4 +53,18 @@ export function sessionDir(home: string, cwd: string): string {
 
 export function sessionFiles(home: string | undefined, cwd: string): string[] {
   return home ? [sessionDir(home, cwd)] : [];
+}
+
+/**
+ * With images, the prompt goes in as one stream-json user message whose content blocks
+ * carry the images (Claude Code passes them to the model as image blocks).
+ */
+export function claudeImageInput(prompt: string, images: Attachment[]): { args: string[]; stdin: string } {
+  const content: unknown[] = [{ type: 'text', text: prompt }];
+  for (const a of images) {
+    content.push({ type: 'text', text: `[${a.label}]:` });
+    content.push({ type: 'image', source: { type: 'base64', media_type: a.mediaType, data: a.data } });
+  }
+  const line = JSON.stringify({ type: 'user', message: { role: 'user', content } });
+  return { args: ['--input-format', 'stream-json'], stdin: `${line}\n` };
 }

@@ -3,7 +3,7 @@ import type { Provider } from '../../core/provider.js';
 import type { CliRuntime } from '../../runtime/cli-request.js';
 import { cliProvider } from '../../runtime/cli-provider.js';
 import { StreamJsonTranslator } from '../../runtime/stream-json.js';
-import { claudeArgs, claudeEnv, sessionFiles } from './client.js';
+import { claudeArgs, claudeEnv, claudeImageInput, sessionFiles } from './client.js';
 
 export interface ClaudeProviderOptions {
   cliPath: string;
@@ -31,11 +31,16 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
     runtime: opts.runtime,
     env: claudeEnv,
     ...(opts.env ? { sourceEnv: opts.env } : {}),
-    invocation: (req, env) => ({
-      args: claudeArgs({ model: req.model, system: req.system, allowedTools: opts.allowedTools }),
+    invocation: (req, env, { prompt, images }) => {
+      const args = claudeArgs({ model: req.model, system: req.system, allowedTools: opts.allowedTools });
+      const withImages = images.length ? claudeImageInput(prompt, images) : undefined;
+      return {
+      args: withImages ? [...args, ...withImages.args] : args,
+      ...(withImages ? { stdin: withImages.stdin } : {}),
       // with no tools there is no preamble to hold back
       translator: new StreamJsonTranslator('claude', opts.allowedTools.length > 0),
       sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
-    }),
+      };
+    },
   });
 }

@@ -15,11 +15,13 @@ const CHAT_ONLY = [
   'features.memories=false',
 ];
 
-export function codexArgs(model: string, system: string | undefined): string[] {
+export function codexArgs(model: string, system: string | undefined, imagePaths: string[] = []): string[] {
   const args = ['exec', '--json', '--skip-git-repo-check', '--ephemeral', '--color', 'never', '-s', 'read-only', '-m', model];
   for (const c of CHAT_ONLY) args.push('-c', c);
   // a JSON string is a valid TOML basic string
   if (system) args.push('-c', `developer_instructions=${JSON.stringify(system)}`);
+  // "--image=" form: the flag takes several values and would swallow the "-" after it
+  for (const p of imagePaths) args.push(`--image=${p}`);
   args.push('-'); // the prompt comes on stdin
   return args;
 }

@@ -28,8 +28,10 @@ export function createCodexProvider(opts: CodexProviderOptions): Provider {
     env: codexEnv,
     ...(opts.env ? { sourceEnv: opts.env } : {}),
     // --ephemeral: Codex writes no session files, so there is nothing to clean up
-    invocation: (req) => ({
-      args: codexArgs(req.model === 'codex' ? opts.defaultModel : req.model, req.system),
+    // codex names attached images itself, with their path: the prompt names the path too
+    imageText: (att) => `[${att.label}] (${att.path})`,
+    invocation: (req, _env, { images }) => ({
+      args: codexArgs(req.model === 'codex' ? opts.defaultModel : req.model, req.system, images.map((a) => a.path)),
       translator: new CodexStreamTranslator(),
     }),
   });

@@ -34,6 +34,8 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
     runtime: opts.runtime,
     env: geminiEnv,
     ...(opts.env ? { sourceEnv: opts.env } : {}),
+    // the CLI reads an @path in the prompt and sends the image inline
+    imageText: (att) => `[${att.label}] @${att.path} `,
     invocation: (req, env) => ({
       args: geminiArgs(req.model === 'gemini' ? opts.defaultModel : req.model),
       translator: new GeminiStreamTranslator(true),

@@ -29,6 +29,8 @@ export function createQwenProvider(opts: QwenProviderOptions): Provider {
     runtime: opts.runtime,
     env: qwenEnv,
     ...(opts.env ? { sourceEnv: opts.env } : {}),
+    // the CLI reads an @path in the prompt and sends the image inline
+    imageText: (att) => `[${att.label}] @${att.path} `,
     invocation: (req, env) => ({
       args: qwenArgs(req.model === 'qwen' ? opts.defaultModel : req.model, req.system),
       translator: new StreamJsonTranslator('qwen', true),

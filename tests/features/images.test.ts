@@ -95,7 +95,9 @@ const req = (messages: ChatMessage[]): ChatRequest => ({ model: 'm', stream: fal
 describe('prepareImages', () => {
   let red: Buffer, green: Buffer, blue: Buffer;
   beforeAll(async () => {
-    [red, green, blue] = await Promise.all(['#ff0000', '#00ff00', '#0000ff'].map((c) => solid(8, 8, c).png().toBuffer()));
+    red = await solid(8, 8, '#ff0000').png().toBuffer();
+    green = await solid(8, 8, '#00ff00').png().toBuffer();
+    blue = await solid(8, 8, '#0000ff').png().toBuffer();
   });
 
   it('numbers images, sends only the new turn’s, and names earlier ones as [Image #N]', async () => {

@@ -230,3 +230,30 @@ describe('Gemini dialect: functionCall and functionResponse parts', () => {
     expect(none.text).toBe('No tools were offered to me.');
   });
 });
+
+describe('the same emulation over the other CLIs', () => {
+  const client = () => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: KEY, maxRetries: 0 });
+  const tools = [{ type: 'function' as const, function: weatherTool }];
+  /** a model that calls the tool when the tools reached it, in whatever place its CLI puts the system prompt */
+  const caller = (_prompt: string, body: any) => (JSON.stringify(body).includes('<tools>') ? `Checking.\n${CALL}` : 'no tools here');
+
+  for (const [model, fake] of [
+    ['gemini-2.5-flash', 'gemini'],
+    ['qwen3-coder-plus', 'openai'],
+    ['gpt-5', 'openai'],
+  ] as const) {
+    it(`${model}: the tools reach the model through the CLI's system prompt and the call comes back`, async () => {
+      stack[fake].setScript({ reply: caller });
+      try {
+        const r = await client().chat.completions.create({ model, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools });
+        expect(r.choices[0]!.finish_reason).toBe('tool_calls');
+        const call = r.choices[0]!.message.tool_calls![0]!;
+        if (call.type !== 'function') throw new Error('not a function call');
+        expect(call.function.name).toBe('get_weather');
+        expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris', unit: 'celsius' });
+      } finally {
+        stack[fake].setScript({});
+      }
+    });
+  }
+});

@@ -1,0 +1,90 @@
+/**
+ * Account health: an account whose credentials were rejected leaves rotation (with
+ * the reason) until they are fixed; a rate-limited or failing account cools down for
+ * the upstream's retry-after, else on a ladder (base, doubling, capped), and comes back
+ * by itself. A known reset time always wins over the ladder: a cooldown never outlasts it.
+ */
+export interface HealthOptions {
+  /** first rung of the ladder */
+  baseMs: number;
+  /** the ladder stops growing here */
+  maxMs: number;
+  now?: () => number;
+}
+
+export interface AccountHealth {
+  /** why the account is out of rotation (auth failure) */
+  unavailable?: string;
+  /** epoch ms until which the account rests */
+  coolUntil?: number;
+  /** consecutive failures (the ladder's rung) */
+  failures: number;
+  lastError?: string;
+  lastUsed?: number;
+  lastSuccess?: number;
+}
+
+export class HealthBook {
+  private readonly map = new Map<string, AccountHealth>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: HealthOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get(id: string): AccountHealth {
+    let h = this.map.get(id);
+    if (!h) {
+      h = { failures: 0 };
+      this.map.set(id, h);
+    }
+    return h;
+  }
+
+  usable(id: string): boolean {
+    const h = this.get(id);
+    return !h.unavailable && (h.coolUntil ?? 0) <= this.now();
+  }
+
+  /** ms until a cooling account is usable again (0 when it is) */
+  waitMs(id: string): number {
+    return Math.max(0, (this.get(id).coolUntil ?? 0) - this.now());
+  }
+
+  used(id: string): void {
+    this.get(id).lastUsed = this.now();
+  }
+
+  succeeded(id: string): void {
+    const h = this.get(id);
+    h.failures = 0;
+    h.coolUntil = undefined;
+    h.lastSuccess = this.now();
+  }
+
+  authFailed(id: string, reason: string): void {
+    const h = this.get(id);
+    h.unavailable = reason;
+    h.lastError = reason;
+  }
+
+  /** back in rotation (credentials edited, or a test passed) */
+  restore(id: string): void {
+    this.map.set(id, { failures: 0 });
+  }
+
+  /**
+   * rate limit or transient failure: rest for retryAfterMs when the upstream said so,
+   * else the next rung of the ladder, never past resetAt when that is known
+   */
+  cool(id: string, reason: string, opts: { retryAfterMs?: number; resetAt?: number } = {}): number {
+    const h = this.get(id);
+    const ladder = Math.min(this.opts.baseMs * 2 ** h.failures, this.opts.maxMs);
+    h.failures++;
+    let ms = opts.retryAfterMs !== undefined && opts.retryAfterMs >= 0 ? opts.retryAfterMs : ladder;
+    if (opts.resetAt !== undefined) ms = Math.min(ms, Math.max(0, opts.resetAt - this.now()));
+    h.coolUntil = this.now() + ms;
+    h.lastError = reason;
+    return ms;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The account pool of one API provider: picks an account per request (strategy from
+ * the store's provider settings), runs the provider's attempt on it, and fails over to
+ * the next account on retryable errors until maxAttempts, keeping each account's health:
+ *
+ *   401/403            -> the account leaves rotation with the reason (persisted), try the next
+ *   429                -> cools for retry-after (else the ladder), try the next
+ *   5xx, timeout, net  -> cools on the ladder, try the next
+ *   anything else      -> the client's problem: fail at once
+ *
+ * Failover is only possible before the answer has started; after that an error ends
+ * the stream (the account's health is still recorded).
+ */
+import type { ProviderContext, Logger } from '../core/provider.js';
+import type { StreamPart } from '../core/stream.js';
+import { CligateError, RateLimited, Unavailable, toCligateError } from '../core/errors.js';
+import type { AccountStore } from './store.js';
+import { HealthBook, type AccountHealth, type HealthOptions } from './health.js';
+import { Selector } from './select.js';
+import { SingleFlight } from './single-flight.js';
+import type { Account, Strategy } from './types.js';
+
+export interface PoolOptions {
+  provider: string;
+  store: AccountStore;
+  health: HealthOptions;
+  /** used when the store has no strategy for this provider */
+  defaultStrategy: Strategy;
+  /** used when the store has no maxAttempts for this provider (0 = every account once) */
+  defaultMaxAttempts: number;
+  random?: () => number;
+}
+
+export interface AccountStatus {
+  id: string;
+  label?: string;
+  enabled: boolean;
+  weight: number;
+  usable: boolean;
+  health: AccountHealth;
+}
+
+/** parts that mean the answer has started: no failover after one of these */
+const COMMITS = new Set<StreamPart['type']>(['text-delta', 'reasoning-delta', 'tool-call', 'progress']);
+
+export type Outcome = 'auth' | 'cool' | 'fatal';
+
+export function classify(err: CligateError): Outcome {
+  if (err.status === 401 || err.status === 403) return 'auth';
+  if (err.status === 429 || err.status >= 500 || err.kind === 'timeout') return 'cool';
+  return 'fatal';
+}
+
+export class AccountPool {
+  readonly health: HealthBook;
+  private readonly selector: Selector;
+  private readonly refreshes = new SingleFlight<unknown>();
+
+  constructor(private readonly opts: PoolOptions) {
+    this.health = new HealthBook(opts.health);
+    this.selector = new Selector(opts.store.settings(opts.provider).strategy ?? opts.defaultStrategy, opts.random);
+  }
+
+  get provider(): string {
+    return this.opts.provider;
+  }
+
+  accounts(): Account[] {
+    return this.opts.store.accounts(this.opts.provider);
+  }
+
+  /** enabled, not rejected, not cooling */
+  usable(): Account[] {
+    return this.accounts().filter((a) => a.enabled && !a.disabledReason && a.weight >= 0 && this.health.usable(a.id));
+  }
+
+  proxyFor(account: Account): string | undefined {
+    return account.proxy || this.opts.store.proxy || undefined;
+  }
+
+  /** one refresh per account at a time; concurrent callers share it (and its error) */
+  refresh<T>(account: Account, work: () => Promise<T>): Promise<T> {
+    return this.refreshes.run(account.id, work) as Promise<T>;
+  }
+
+  status(): AccountStatus[] {
+    return this.accounts().map((a) => ({
+      id: a.id,
+      ...(a.label ? { label: a.label } : {}),
+      enabled: a.enabled,
+      weight: a.weight,
+      usable: a.enabled && !a.disabledReason && this.health.usable(a.id),
+      health: { ...this.health.get(a.id), ...(a.disabledReason ? { unavailable: a.disabledReason } : {}) },
+    }));
+  }
+
+  private maxAttempts(): number {
+    const n = this.opts.store.settings(this.opts.provider).maxAttempts ?? this.opts.defaultMaxAttempts;
+    return n > 0 ? n : Math.max(1, this.accounts().length);
+  }
+
+  /** records what an error says about the account; true when another account may be tried */
+  private record(account: Account, err: CligateError, log: Logger): boolean {
+    const outcome = classify(err);
+    if (outcome === 'auth') {
+      this.health.authFailed(account.id, err.message);
+      // persisted, so a restart does not put a rejected account back in rotation
+      void this.opts.store.update(account.id, { disabledReason: err.message }).catch((e: unknown) => log.warn({ err: String(e) }, 'could not persist account state'));
+      log.warn({ account: account.id, status: err.status }, 'account credentials rejected; out of rotation');
+      return true;
+    }
+    if (outcome === 'cool') {
+      const ms = this.health.cool(account.id, err.message, err.retryAfter !== undefined ? { retryAfterMs: err.retryAfter * 1000 } : {});
+      log.info({ account: account.id, status: err.status, coolMs: ms }, 'account cooling down');
+      return true;
+    }
+    return false;
+  }
+
+  /** why nothing can serve right now: a 429 with the soonest recovery, or a 503 with the reasons */
+  private noAccount(last?: CligateError): CligateError {
+    const accounts = this.accounts();
+    const cooling = accounts.filter((a) => a.enabled && !a.disabledReason && !this.health.get(a.id).unavailable && !this.health.usable(a.id));
+    if (cooling.length) {
+      const wait = Math.min(...cooling.map((a) => this.health.waitMs(a.id)));
+      return new RateLimited(`Every ${this.opts.provider} account is cooling down${last ? ` (last error: ${last.message})` : ''}; retry in ${Math.ceil(wait / 1000)} s.`, {
+        retryAfter: Math.max(1, Math.ceil(wait / 1000)),
+        code: 'accounts_cooling_down',
+      });
+    }
+    if (last) return last;
+    if (!accounts.length) return new Unavailable(`No ${this.opts.provider} accounts are configured; add one to ${this.opts.store.file || 'the account store'}.`, { code: 'no_accounts' });
+    const reasons = accounts.map((a) => `${a.id}: ${!a.enabled ? 'disabled' : (a.disabledReason ?? this.health.get(a.id).unavailable ?? 'unavailable')}`);
+    return new Unavailable(`No usable ${this.opts.provider} account (${reasons.join('; ')}).`, { code: 'no_usable_account' });
+  }
+
+  async *stream(
+    ctx: ProviderContext,
+    sessionKey: string | undefined,
+    attempt: (account: Account) => AsyncIterable<StreamPart>,
+  ): AsyncGenerator<StreamPart> {
+    const tried = new Set<string>();
+    const max = this.maxAttempts();
+    let last: CligateError | undefined;
+    for (let n = 0; n < max; n++) {
+      if (ctx.signal.aborted) return;
+      const usable = new Set(this.usable().map((a) => a.id));
+      const account = this.selector.pick(this.accounts(), (a) => usable.has(a.id) && !tried.has(a.id), sessionKey);
+      if (!account) break;
+      tried.add(account.id);
+      this.health.used(account.id);
+      let committed = false;
+      try {
+        for await (const part of attempt(account)) {
+          if (part.type === 'error') throw part.error;
+          if (COMMITS.has(part.type)) committed = true;
+          yield part;
+        }
+        this.health.succeeded(account.id);
+        return;
+      } catch (e) {
+        if (ctx.signal.aborted) return;
+        const err = toCligateError(e);
+        const retry = this.record(account, err, ctx.log);
+        if (committed || !retry) throw err;
+        last = err;
+        ctx.log.info({ account: account.id, attempt: n + 1, of: max, err: err.message }, 'failing over to the next account');
+      }
+    }
+    throw this.noAccount(last);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The persisted account store: one JSON file (DATA_DIR/accounts.json) holding the global
+ * proxy, per-provider settings and the accounts. Validated on load (a bad file is an
+ * error naming the field, never silently replaced), written atomically after each
+ * change, one write at a time. On first run an example is copied in.
+ */
+import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from './atomic-file.js';
+import type { Account, StoreData } from './types.js';
+
+const accountSchema = z.object({
+  id: z.string().min(1),
+  provider: z.string().min(1),
+  label: z.string().optional(),
+  enabled: z.boolean().default(true),
+  weight: z.number().int().min(0).max(1_000_000).default(100),
+  proxy: z.string().optional(),
+  credentials: z.record(z.string(), z.coerce.string()).default({}),
+  disabledReason: z.string().optional(),
+});
+
+const providerSchema = z
+  .object({
+    strategy: z.enum(['round-robin', 'weighted', 'sticky']).optional(),
+    models: z.array(z.string().min(1)).optional(),
+    maxAttempts: z.number().int().min(0).optional(),
+  })
+  .passthrough();
+
+export const storeSchema = z.object({
+  proxy: z.string().default(''),
+  providers: z.record(z.string(), providerSchema).default({}),
+  accounts: z.array(accountSchema).default([]),
+});
+
+export const accountInputSchema = accountSchema;
+
+function describe(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+export class AccountStore {
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private data: StoreData,
+  ) {}
+
+  /** opens DATA_DIR/accounts.json, copying the example there first if there is none */
+  static async open(dataDir: string, exampleFile?: string): Promise<AccountStore> {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const file = path.join(dataDir, 'accounts.json');
+    // temp files of a write that a crash interrupted (the target itself is intact)
+    for (const f of await readdir(dataDir)) if (f.startsWith('.accounts.json.') && f.endsWith('.tmp')) await rm(path.join(dataDir, f), { force: true });
+    if (!existsSync(file)) {
+      if (exampleFile && existsSync(exampleFile)) await copyFile(exampleFile, file);
+      else await writeFileAtomic(file, `${JSON.stringify(storeSchema.parse({}), null, 2)}\n`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`${file} is not valid JSON (${(err as Error).message}); fix or remove it.`);
+    }
+    const parsed = storeSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`${file} is not a valid account store: ${describe(parsed.error)}`);
+    const ids = new Set<string>();
+    for (const a of parsed.data.accounts) {
+      if (ids.has(a.id)) throw new Error(`${file}: account id "${a.id}" appears twice`);
+      ids.add(a.id);
+    }
+    return new AccountStore(file, parsed.data as StoreData);
+  }
+
+  /** an in-memory store (tests, stateless deployments) */
+  static memory(data: Partial<StoreData> = {}): AccountStore {
+    return new AccountStore('', storeSchema.parse(data) as StoreData);
+  }
+
+  get proxy(): string {
+    return this.data.proxy;
+  }
+
+  settings(provider: string): StoreData['providers'][string] {
+    return this.data.providers[provider] ?? {};
+  }
+
+  accounts(provider?: string): Account[] {
+    return this.data.accounts.filter((a) => !provider || a.provider === provider);
+  }
+
+  get(id: string): Account | undefined {
+    return this.data.accounts.find((a) => a.id === id);
+  }
+
+  snapshot(): StoreData {
+    return structuredClone(this.data);
+  }
+
+  /** adds or replaces an account (validated) and saves */
+  async upsert(input: unknown): Promise<Account> {
+    const parsed = accountSchema.safeParse(input);
+    if (!parsed.success) throw new Error(`invalid account: ${describe(parsed.error)}`);
+    const account = parsed.data as Account;
+    const i = this.data.accounts.findIndex((a) => a.id === account.id);
+    if (i >= 0) this.data.accounts[i] = account;
+    else this.data.accounts.push(account);
+    await this.save();
+    return account;
+  }
+
+  async update(id: string, patch: Partial<Omit<Account, 'id'>>): Promise<Account> {
+    const current = this.get(id);
+    if (!current) throw new Error(`no account "${id}"`);
+    return this.upsert({ ...current, ...patch, id });
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const before = this.data.accounts.length;
+    this.data.accounts = this.data.accounts.filter((a) => a.id !== id);
+    if (this.data.accounts.length === before) return false;
+    await this.save();
+    return true;
+  }
+
+  /** replaces everything (configuration import), validated first */
+  async replace(input: unknown): Promise<void> {
+    const parsed = storeSchema.safeParse(input);
+    if (!parsed.success) throw new Error(`invalid configuration: ${describe(parsed.error)}`);
+    this.data = parsed.data as StoreData;
+    await this.save();
+  }
+
+  /** writes are queued: each sees the data as it is when its turn comes */
+  save(): Promise<void> {
+    if (!this.file) return Promise.resolve();
+    const next = this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`));
+    this.writing = next.catch(() => {});
+    return next;
+  }
+}

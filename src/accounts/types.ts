@@ -1,0 +1,36 @@
+/** What the account pool knows about an account; providers keep their own credential shapes. */
+
+export type Strategy = 'round-robin' | 'weighted' | 'sticky';
+
+export interface Account {
+  /** unique within the store */
+  id: string;
+  /** provider id this account belongs to, e.g. "gemini-enterprise" */
+  provider: string;
+  label?: string;
+  enabled: boolean;
+  /** weighted selection: relative share of requests (default 100) */
+  weight: number;
+  /** outbound proxy for this account only; overrides the store's global proxy */
+  proxy?: string;
+  /** provider-specific secrets: never logged, masked in every API answer */
+  credentials: Record<string, string>;
+  /** set when the upstream rejected the credentials; cleared when they are edited or tested good */
+  disabledReason?: string;
+}
+
+export interface ProviderSettings {
+  strategy?: Strategy;
+  /** models this provider serves (API providers list them from config) */
+  models?: string[];
+  /** tries across accounts before a request fails (0 = every account once) */
+  maxAttempts?: number;
+  [key: string]: unknown;
+}
+
+export interface StoreData {
+  /** global outbound proxy for API providers ("" = direct) */
+  proxy: string;
+  providers: Record<string, ProviderSettings>;
+  accounts: Account[];
+}

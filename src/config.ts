@@ -89,6 +89,16 @@ export const configSchema = z.object({
   IMAGE_FETCH_TIMEOUT: z.coerce.number().positive().default(10),
   IMAGE_FETCH_MAX_BYTES: int(1024).default(20 * 1024 * 1024),
 
+  // API-backed providers: the account store (DATA_DIR/accounts.json) and pool behaviour
+  DATA_DIR: z.string().min(1).default('./data'),
+  ACCOUNT_COOLDOWN_BASE: z.coerce.number().positive().default(1),
+  ACCOUNT_COOLDOWN_MAX: z.coerce.number().positive().default(300),
+  // tries across accounts per request when a provider's settings do not say (0 = every account once)
+  ACCOUNT_MAX_ATTEMPTS: int(0).default(0),
+  // images generated upstream: served at /image/:file under this base URL ("" = the request's own origin)
+  IMAGE_BASE_URL: z.string().default(''),
+  IMAGE_CACHE_TTL_MINUTES: z.coerce.number().positive().default(60),
+
   RATE_LIMIT_ENABLED: bool.default(true),
   RATE_LIMIT_CHAT_PER_MINUTE: int(1).default(60),
   RATE_LIMIT_MODELS_PER_MINUTE: int(1).default(120),

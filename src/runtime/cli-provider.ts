@@ -7,7 +7,7 @@
 import type { ModelInfo, Provider, ProviderContext } from '../core/provider.js';
 import type { ChatRequest } from '../core/request.js';
 import type { StreamPart } from '../core/stream.js';
-import { renderTranscript, type ImageText } from './transcript.js';
+import { renderTranscript, type ImageText } from '../features/transcript.js';
 import { attachmentFor, attachmentsOf, type Attachment } from './attachments.js';
 import { runCliRequest, type CliInvocation, type CliRuntime } from './cli-request.js';
 import { cachedProbe, type CredentialSources } from './cli-status.js';

@@ -1,6 +1,6 @@
 /** renderTranscript: the one prompt a CLI gets on stdin. */
 import { describe, expect, it } from 'vitest';
-import { renderTranscript } from '../../src/runtime/transcript.js';
+import { renderTranscript } from '../../src/features/transcript.js';
 import type { ChatMessage, ChatRequest } from '../../src/core/request.js';
 
 const req = (messages: ChatMessage[], extra: Partial<ChatRequest> = {}): ChatRequest => ({

@@ -98,6 +98,9 @@ export const configSchema = z.object({
   // images generated upstream: served at /image/:file under this base URL ("" = the request's own origin)
   IMAGE_BASE_URL: z.string().default(''),
   IMAGE_CACHE_TTL_MINUTES: z.coerce.number().positive().default(60),
+  // Gemini Enterprise endpoints (change only to point at a test double or a regional host)
+  GEMINI_ENTERPRISE_AUTH_URL: z.string().url().default('https://business.gemini.google'),
+  GEMINI_ENTERPRISE_API_URL: z.string().url().default('https://biz-discoveryengine.googleapis.com'),
 
   RATE_LIMIT_ENABLED: bool.default(true),
   RATE_LIMIT_CHAT_PER_MINUTE: int(1).default(60),

@@ -17,6 +17,8 @@ export interface ProviderContext {
   signal: AbortSignal;
   requestId: string;
   log: Logger;
+  /** the origin the client reached us at (for links to /image/<file>) */
+  publicUrl?: string;
 }
 
 export interface ModelInfo {

@@ -6,9 +6,38 @@ import { createClaudeProvider } from './claude/index.js';
 import { createGeminiProvider } from './gemini/index.js';
 import { createQwenProvider } from './qwen/index.js';
 import { createCodexProvider } from './codex/index.js';
+import { createGeminiEnterpriseProvider, DEFAULT_MODELS as ENTERPRISE_MODELS, PROVIDER_ID as ENTERPRISE } from './gemini-enterprise/index.js';
+import type { AccountStore } from '../accounts/store.js';
+import { AccountPool } from '../accounts/pool.js';
+import type { ImageCache } from '../features/image-cache.js';
 
-export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS.ProcessEnv): Provider[] {
+export interface ApiProviderDeps {
+  store: AccountStore;
+  images: ImageCache;
+}
+
+/** one pool per API provider, all over the same store */
+function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaultMaxAttempts = config.ACCOUNT_MAX_ATTEMPTS): AccountPool {
+  return new AccountPool({
+    provider,
+    store: deps.store,
+    health: { baseMs: config.ACCOUNT_COOLDOWN_BASE * 1000, maxMs: config.ACCOUNT_COOLDOWN_MAX * 1000 },
+    defaultStrategy: 'round-robin',
+    defaultMaxAttempts,
+  });
+}
+
+export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS.ProcessEnv, deps: ApiProviderDeps): Provider[] {
   return [
+    // API providers first: they claim only the names they list, the CLIs claim whole name patterns
+    createGeminiEnterpriseProvider({
+      // every account is tried before a request fails
+      pool: poolFor(ENTERPRISE, config, deps, 0),
+      endpoints: { auth: config.GEMINI_ENTERPRISE_AUTH_URL, api: config.GEMINI_ENTERPRISE_API_URL },
+      images: deps.images,
+      imageBaseUrl: config.IMAGE_BASE_URL,
+      models: () => deps.store.settings(ENTERPRISE).models ?? ENTERPRISE_MODELS,
+    }),
     createClaudeProvider({
       cliPath: config.CLAUDE_CLI_PATH,
       models: config.CLAUDE_MODELS,

@@ -4,6 +4,8 @@
  * its surface first, so every error on it (auth, body, limits) is in its dialect.
  */
 import { featureOptions } from '../features/pipeline.js';
+import type { ImageCache } from '../features/image-cache.js';
+import { imageRoute } from './routes/image.js';
 import express, { type RequestHandler } from 'express';
 import cors from 'cors';
 import type { Config } from '../config.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   pool: WorkerPool;
   log: Logger;
   inflight?: InFlight;
+  /** generated images served at /image/:file */
+  images?: ImageCache;
   /** flips to true when draining: new requests are refused */
   isDraining?: () => boolean;
 }
@@ -69,6 +73,8 @@ export function createApp(deps: AppDeps) {
 
   const healthLimit = limits(config.RATE_LIMIT_HEALTH_PER_MINUTE, 'health');
   app.get('/health', healthLimit, healthRoute(deps, inflight));
+  // no API key: clients render these links without credentials; names are content hashes
+  if (deps.images) app.get('/image/:file', modelsLimit, imageRoute(deps.images));
   // clients (Claude Code among them) probe the base URL before their first call
   app.get('/', healthLimit, (_req, res) => {
     res.json({ name: 'cligate', endpoints: ['/v1/chat/completions', '/v1/messages', '/v1beta/models', '/api/ai/generate', '/health'] });

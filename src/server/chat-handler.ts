@@ -59,7 +59,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
       const plan = await planFeatures(routed, provider, deps.features, ctl.signal);
       if (plan.decided.xml?.xml || plan.decided.emulatedTools) log.debug(plan.decided, 'features');
-      const ctx = { signal: ctl.signal, requestId, log };
+      const ctx = { signal: ctl.signal, requestId, log, publicUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` };
       const run = () => plan.transform(provider.stream(plan.request, ctx));
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)
       const id = requestId.replace(/[^A-Za-z0-9]/g, '');

@@ -17,6 +17,12 @@ import { DEFAULT_TEMPLATE_DIR } from '../runtime/sandbox.js';
 import { createProviders } from '../providers/registry.js';
 import { Router } from '../routing/router.js';
 import { createApp } from './app.js';
+import { AccountStore } from '../accounts/store.js';
+import { closeDispatchers } from '../accounts/http.js';
+import { ImageCache } from '../features/image-cache.js';
+
+/** copied into DATA_DIR on first run */
+const EXAMPLE_ACCOUNTS = path.resolve(import.meta.dirname, '../../config/accounts.example.json');
 
 export interface RunningServer {
   url: string;
@@ -40,9 +46,12 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   });
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
   const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT, cleanup };
-  const router = new Router(createProviders(config, runtime, env), { aliases: config.MODEL_ALIASES, order: config.PROVIDER_ORDER });
+  const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
+  const images = new ImageCache(path.resolve(config.DATA_DIR, 'images'), config.IMAGE_CACHE_TTL_MINUTES * 60_000);
+  await images.start();
+  const router = new Router(createProviders(config, runtime, env, { store, images }), { aliases: config.MODEL_ALIASES, order: config.PROVIDER_ORDER });
   let draining = false;
-  const { app, inflight } = createApp({ config, router, pool, log, isDraining: () => draining });
+  const { app, inflight } = createApp({ config, router, pool, log, images, isDraining: () => draining });
 
   const server = http.createServer(app);
   // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them
@@ -72,6 +81,8 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
       await pool.drain(0);
       await backgroundSettled(); // sandboxes removed, pending cleanups recorded
       cleanup.close();
+      images.stop();
+      await closeDispatchers();
       await Promise.all(router.all().map((p) => p.close?.()));
       server.closeAllConnections();
       log.info('stopped');

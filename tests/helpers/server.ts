@@ -1,4 +1,5 @@
 /** Starts cligate in-process against a fake Anthropic upstream and the real claude CLI. */
+import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { pino } from 'pino';
@@ -45,6 +46,8 @@ export async function startStack(
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     CLEANUP_DELAY_MINUTES: '0',
+    // the account store and image cache live in the throwaway HOME, not in the repo
+    DATA_DIR: path.join(claude.home, 'data'),
     ...overrides,
   });
   const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), claude.env);

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { DEFAULT_KNOWN_TOOLS } from './features/xml-tools/detect.js';
+import { DEFAULT_KIRO_MODELS } from './providers/kiro/models.js';
+import { DEFAULT_ENDPOINTS as KIRO } from './providers/kiro/client.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -101,6 +103,18 @@ export const configSchema = z.object({
   // Gemini Enterprise endpoints (change only to point at a test double or a regional host)
   GEMINI_ENTERPRISE_AUTH_URL: z.string().url().default('https://business.gemini.google'),
   GEMINI_ENTERPRISE_API_URL: z.string().url().default('https://biz-discoveryengine.googleapis.com'),
+
+  // Kiro (Amazon Q Developer) accounts: models served, background refresh period, endpoints ({region} is filled in)
+  KIRO_MODELS: list.default(DEFAULT_KIRO_MODELS),
+  KIRO_REFRESH_INTERVAL: z.coerce.number().positive().default(30),
+  KIRO_SOCIAL_REFRESH_URL: z.string().min(1).default(KIRO.socialRefresh),
+  KIRO_OIDC_URL: z.string().min(1).default(KIRO.oidcToken),
+  KIRO_API_URL: z.string().min(1).default(KIRO.codewhisperer),
+  KIRO_Q_URL: z.string().min(1).default(KIRO.amazonQ),
+  // stateless gateway mode: per-request accounts in X-Kiro-* headers are accepted only with this key ("" = off)
+  INTERNAL_API_KEY: z.string().default(''),
+  // the model-name suffix that turns reasoning on
+  THINKING_SUFFIX: z.string().regex(/^-[\w.-]+$/, 'a suffix such as -thinking').default('-thinking'),
 
   RATE_LIMIT_ENABLED: bool.default(true),
   RATE_LIMIT_CHAT_PER_MINUTE: int(1).default(60),

@@ -99,13 +99,20 @@ export class AccountPool {
     return n > 0 ? n : Math.max(1, this.accounts().length);
   }
 
+  private async *only(ctx: ProviderContext, account: Account, attempt: (account: Account) => AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+    for await (const part of attempt(account)) {
+      if (part.type === 'error') throw part.error;
+      yield part;
+    }
+  }
+
   /** records what an error says about the account; true when another account may be tried */
   private record(account: Account, err: CligateError, log: Logger): boolean {
     const outcome = classify(err);
     if (outcome === 'auth') {
       this.health.authFailed(account.id, err.message);
       // persisted, so a restart does not put a rejected account back in rotation
-      void this.opts.store.update(account.id, { disabledReason: err.message }).catch((e: unknown) => log.warn({ err: String(e) }, 'could not persist account state'));
+      if (this.opts.store.get(account.id)) void this.opts.store.update(account.id, { disabledReason: err.message }).catch((e: unknown) => log.warn({ err: String(e) }, 'could not persist account state'));
       log.warn({ account: account.id, status: err.status }, 'account credentials rejected; out of rotation');
       return true;
     }
@@ -139,6 +146,11 @@ export class AccountPool {
     sessionKey: string | undefined,
     attempt: (account: Account) => AsyncIterable<StreamPart>,
   ): AsyncGenerator<StreamPart> {
+    // stateless gateway mode: exactly the account the request brought, no rotation, nothing stored
+    if (ctx.account) {
+      yield* this.only(ctx, ctx.account as Account, attempt);
+      return;
+    }
     const tried = new Set<string>();
     const max = this.maxAttempts();
     let last: CligateError | undefined;

@@ -19,6 +19,17 @@ export interface ProviderContext {
   log: Logger;
   /** the origin the client reached us at (for links to /image/<file>) */
   publicUrl?: string;
+  /** stateless gateway mode: the one account to use, sent with the request */
+  account?: RequestAccount;
+}
+
+/** an account that arrives with a request instead of from the store */
+export interface RequestAccount {
+  id: string;
+  provider: string;
+  enabled: boolean;
+  weight: number;
+  credentials: Record<string, string>;
 }
 
 export interface ModelInfo {
@@ -47,6 +58,8 @@ export interface Provider {
   /** the provider can turn reasoning on (the router then strips a "-thinking" suffix) */
   readonly supportsThinking?: boolean;
   stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart>;
+  /** stateless gateway mode: an account described by the request's headers, if any (needs INTERNAL_API_KEY) */
+  accountFromHeaders?(headers: Record<string, string | string[] | undefined>): RequestAccount | undefined;
   status?(): Promise<ProviderStatus>;
   /** stop accepting work and release everything (processes, sandboxes) */
   close?(): Promise<void>;

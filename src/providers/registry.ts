@@ -8,6 +8,8 @@ import { createQwenProvider } from './qwen/index.js';
 import { createCodexProvider } from './codex/index.js';
 import { createGeminiEnterpriseProvider, DEFAULT_MODELS as ENTERPRISE_MODELS, PROVIDER_ID as ENTERPRISE } from './gemini-enterprise/index.js';
 import type { AccountStore } from '../accounts/store.js';
+import type { Strategy } from '../accounts/types.js';
+import { createKiroProvider, PROVIDER_ID as KIRO } from './kiro/index.js';
 import { AccountPool } from '../accounts/pool.js';
 import type { ImageCache } from '../features/image-cache.js';
 
@@ -17,13 +19,13 @@ export interface ApiProviderDeps {
 }
 
 /** one pool per API provider, all over the same store */
-function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaultMaxAttempts = config.ACCOUNT_MAX_ATTEMPTS): AccountPool {
+function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaults: { maxAttempts?: number; strategy?: Strategy } = {}): AccountPool {
   return new AccountPool({
     provider,
     store: deps.store,
     health: { baseMs: config.ACCOUNT_COOLDOWN_BASE * 1000, maxMs: config.ACCOUNT_COOLDOWN_MAX * 1000 },
-    defaultStrategy: 'round-robin',
-    defaultMaxAttempts,
+    defaultStrategy: defaults.strategy ?? 'round-robin',
+    defaultMaxAttempts: defaults.maxAttempts ?? config.ACCOUNT_MAX_ATTEMPTS,
   });
 }
 
@@ -32,11 +34,19 @@ export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS
     // API providers first: they claim only the names they list, the CLIs claim whole name patterns
     createGeminiEnterpriseProvider({
       // every account is tried before a request fails
-      pool: poolFor(ENTERPRISE, config, deps, 0),
+      pool: poolFor(ENTERPRISE, config, deps, { maxAttempts: 0 }),
       endpoints: { auth: config.GEMINI_ENTERPRISE_AUTH_URL, api: config.GEMINI_ENTERPRISE_API_URL },
       images: deps.images,
       imageBaseUrl: config.IMAGE_BASE_URL,
       models: () => deps.store.settings(ENTERPRISE).models ?? ENTERPRISE_MODELS,
+    }),
+    createKiroProvider({
+      // weighted over enabled accounts, up to 4 attempts
+      pool: poolFor(KIRO, config, deps, { maxAttempts: 4, strategy: 'weighted' }),
+      store: deps.store,
+      endpoints: { socialRefresh: config.KIRO_SOCIAL_REFRESH_URL, oidcToken: config.KIRO_OIDC_URL, codewhisperer: config.KIRO_API_URL, amazonQ: config.KIRO_Q_URL },
+      models: () => deps.store.settings(KIRO).models ?? config.KIRO_MODELS,
+      refreshIntervalMs: config.KIRO_REFRESH_INTERVAL * 60_000,
     }),
     createClaudeProvider({
       cliPath: config.CLAUDE_CLI_PATH,

@@ -9,7 +9,7 @@
  */
 import type { ModelInfo, Provider } from '../core/provider.js';
 import { NotFound } from '../core/errors.js';
-import { parseModelSuffixes } from './suffixes.js';
+import { DEFAULT_THINKING_SUFFIX, parseModelSuffixes } from './suffixes.js';
 
 export interface Route {
   provider: Provider;
@@ -24,13 +24,17 @@ export interface RouterOptions {
   aliases?: Record<string, string>;
   /** provider ids in the order bare names are tried; unlisted providers follow in registration order */
   order?: readonly string[];
+  /** the model-name suffix that turns reasoning on (default "-thinking") */
+  thinkingSuffix?: string;
 }
 
 export class Router {
   private readonly providers: readonly Provider[];
   private readonly aliases: Record<string, string>;
+  private readonly thinkingSuffix: string;
 
   constructor(providers: readonly Provider[], opts: RouterOptions = {}) {
+    this.thinkingSuffix = opts.thinkingSuffix ?? DEFAULT_THINKING_SUFFIX;
     const rank = (p: Provider) => {
       const i = (opts.order ?? []).indexOf(p.id);
       return i === -1 ? Number.MAX_SAFE_INTEGER : i;
@@ -105,10 +109,10 @@ export class Router {
   }
 
   private match(provider: Provider, name: string): Route | undefined {
-    const parsed = parseModelSuffixes(name);
+    const parsed = parseModelSuffixes(name, this.thinkingSuffix);
     const thinkingOk = provider.supportsThinking === true;
     // a provider without reasoning support may still serve the "-thinking" name as a model of its own
-    const model = parsed.thinking && !thinkingOk ? `${parsed.base}-thinking` : parsed.base;
+    const model = parsed.thinking && !thinkingOk ? `${parsed.base}${this.thinkingSuffix}` : parsed.base;
     if (!provider.handles(model)) return undefined;
     return { provider, model, progress: parsed.progress, thinking: parsed.thinking && thinkingOk };
   }

@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps) {
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
   // non-strict: a JSON string or array is valid JSON, and the surface says it must be an object
   const json = express.json({ limit: config.BODY_LIMIT, strict: false });
-  const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), log };
+  const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), internalApiKey: config.INTERNAL_API_KEY, log };
   const notDraining: RequestHandler = (_req, res, next) => {
     if (!deps.isDraining?.()) return next();
     res.set('Connection', 'close');

@@ -8,10 +8,11 @@
  * is covered by `: keepalive` comments from the first tick on.
  */
 import type { Request, Response } from 'express';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Provider, RequestAccount } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import { collect } from '../core/stream.js';
-import { CligateError, toCligateError } from '../core/errors.js';
+import { CligateError, Unauthorized, toCligateError } from '../core/errors.js';
 import type { Router } from '../routing/router.js';
 import type { RequestInfo, Surface } from '../surfaces/types.js';
 import type { Logger } from '../log.js';
@@ -24,6 +25,8 @@ export interface ChatHandlerDeps {
   inflight: InFlight;
   keepaliveMs: number;
   features: FeatureOptions;
+  /** stateless gateway mode: per-request accounts need this key ("" = off) */
+  internalApiKey: string;
   log: Logger;
 }
 
@@ -33,6 +36,21 @@ export class ClientClosed extends CligateError {
   constructor() {
     super('bad_request', 499, 'The client closed the connection.', { code: 'client_closed_request' });
   }
+}
+
+/** a per-request account (stateless gateway mode), only with the internal key */
+function requestAccount(provider: Provider, req: Request, internalKey: string): RequestAccount | undefined {
+  const account = provider.accountFromHeaders?.(req.headers);
+  if (!account) return undefined;
+  const given = String(req.headers['x-internal-api-key'] ?? '');
+  const ok = internalKey !== '' && given.length === internalKey.length && timingSafeEqual(Buffer.from(given), Buffer.from(internalKey));
+  if (!ok) {
+    throw new Unauthorized(
+      internalKey ? 'Per-request accounts need a valid X-Internal-Api-Key.' : 'Per-request accounts are off: set INTERNAL_API_KEY to use stateless gateway mode.',
+      { code: 'invalid_internal_api_key' },
+    );
+  }
+  return account;
 }
 
 export function requestInfo(req: Request): RequestInfo {
@@ -57,9 +75,10 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
       // the provider gets the routed name; encoders keep the name the client asked for
       const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
+      const account = requestAccount(provider, req, deps.internalApiKey);
       const plan = await planFeatures(routed, provider, deps.features, ctl.signal);
       if (plan.decided.xml?.xml || plan.decided.emulatedTools) log.debug(plan.decided, 'features');
-      const ctx = { signal: ctl.signal, requestId, log, publicUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}` };
+      const ctx = { signal: ctl.signal, requestId, log, publicUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`, ...(account ? { account } : {}) };
       const run = () => plan.transform(provider.stream(plan.request, ctx));
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)
       const id = requestId.replace(/[^A-Za-z0-9]/g, '');

@@ -49,7 +49,11 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
   const images = new ImageCache(path.resolve(config.DATA_DIR, 'images'), config.IMAGE_CACHE_TTL_MINUTES * 60_000);
   await images.start();
-  const router = new Router(createProviders(config, runtime, env, { store, images }), { aliases: config.MODEL_ALIASES, order: config.PROVIDER_ORDER });
+  const router = new Router(createProviders(config, runtime, env, { store, images }), {
+    aliases: config.MODEL_ALIASES,
+    order: config.PROVIDER_ORDER,
+    thinkingSuffix: config.THINKING_SUFFIX,
+  });
   let draining = false;
   const { app, inflight } = createApp({ config, router, pool, log, images, isDraining: () => draining });
 

@@ -25,7 +25,29 @@ interface RawMessage {
 /** each event's type and JSON payload, in order */
 export async function* kiroEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<{ type: string; payload: any }> {
   const stream = await marshaller.deserialize(body, async (event: Record<string, RawMessage>) => event);
-  for await (const event of stream as AsyncIterable<Record<string, RawMessage>>) {
+  const it = (stream as AsyncIterable<Record<string, RawMessage>>)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Record<string, RawMessage>>;
+    try {
+      next = await it.next();
+    } catch (err) {
+      // the unmarshaller throws an exception message itself (headers + body), or an Error named after it
+      const raw = err as Partial<RawMessage> & Partial<Error>;
+      if (raw?.headers) {
+        const kind = String(raw.headers[':exception-type']?.value ?? raw.headers[':error-code']?.value ?? raw.headers[':event-type']?.value ?? 'exception');
+        let payload: unknown = {};
+        try {
+          payload = raw.body ? JSON.parse(toUtf8(raw.body)) : {};
+        } catch {
+          payload = {};
+        }
+        throw exception(kind, payload);
+      }
+      if (raw?.name && raw.name !== 'Error') throw exception(raw.name, { message: raw.message });
+      throw err;
+    }
+    if (next.done) return;
+    const event = next.value;
     for (const [type, msg] of Object.entries(event)) {
       const text = toUtf8(msg.body);
       let payload: any = {};
@@ -48,6 +70,8 @@ const CLOSE = '</thinking>';
 export class ThinkingSplitter {
   private state: 'start' | 'thinking' | 'text' = 'start';
   private buf = '';
+  /** just out of a thinking block: the newlines that separate it from the answer are dropped */
+  private trimLead = false;
 
   constructor(enabled: boolean) {
     if (!enabled) this.state = 'text';
@@ -58,6 +82,10 @@ export class ThinkingSplitter {
     const out: StreamPart[] = [];
     for (;;) {
       if (this.state === 'text') {
+        if (this.trimLead) {
+          this.buf = this.buf.replace(/^\n+/, '');
+          if (this.buf) this.trimLead = false;
+        }
         if (this.buf) out.push({ type: 'text-delta', text: this.buf });
         this.buf = '';
         return out;
@@ -77,8 +105,9 @@ export class ThinkingSplitter {
       const end = this.buf.indexOf(CLOSE);
       if (end >= 0) {
         if (end > 0) out.push({ type: 'reasoning-delta', text: this.buf.slice(0, end) });
-        this.buf = this.buf.slice(end + CLOSE.length).replace(/^\n+/, '');
+        this.buf = this.buf.slice(end + CLOSE.length);
         this.state = 'text';
+        this.trimLead = true;
         continue;
       }
       let keep = 0;
@@ -106,14 +135,17 @@ export class ThinkingSplitter {
 /** a tool's input as gathered from its pieces; a cut-short input gets one repair, else an error */
 export function toolArguments(name: string, raw: string): string {
   if (!raw.trim()) return '{}';
+  const cut = () => new UpstreamError(`Kiro sent a tool call to "${name}" whose input is not valid JSON (it may have been cut short): ${raw.slice(0, 200)}`, { code: 'tool_call_invalid' });
   try {
     JSON.parse(raw);
     return raw;
   } catch {
+    // an input that stops before its closing brace was cut off: "repairing" it would invent values
+    if (!/[}\]]\s*$/.test(raw)) throw cut();
     try {
       return JSON.stringify(JSON.parse(jsonrepair(raw)));
     } catch {
-      throw new UpstreamError(`Kiro sent a tool call to "${name}" whose input is not valid JSON (it may have been cut short): ${raw.slice(0, 200)}`, { code: 'tool_call_invalid' });
+      throw cut();
     }
   }
 }

@@ -192,6 +192,26 @@ describe('Kiro: endpoints, failover and accounts', () => {
     expect(social.credentials.profile_arn).toMatch(/^arn:aws:codewhisperer/);
   });
 
+  it('403: the token is refreshed once and retried; still refused, the account leaves rotation and the client gets 401', async () => {
+    const { stack, dataDir } = await kiroStack([accounts[2]!]);
+    try {
+      fake.setScript({ status: { 'rt-idc': 403 } });
+      const refreshes = fake.count('/token', 'rt-idc');
+      const err = await openai(stack).chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
+      expect(fake.count('/token', 'rt-idc') - refreshes).toBe(2); // the first token, then one forced refresh
+      await new Promise((r) => setTimeout(r, 50));
+      const stored = JSON.parse(await readFile(path.join(dataDir, 'accounts.json'), 'utf8'));
+      expect(stored.accounts[0].disabledReason).toMatch(/Kiro rejected the account/);
+      fake.setScript({});
+      const again = await openai(stack).chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      expect((again as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+      expect((again as Error).message).toMatch(/No usable kiro account \(kiro-idc: Kiro rejected/);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('concurrent requests on one account refresh its token once', async () => {
     const { stack } = await kiroStack([accounts[1]!]);
     try {

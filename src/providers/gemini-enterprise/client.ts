@@ -4,8 +4,8 @@
  * configurable so tests can point them at a fake.
  */
 import type { Response } from 'undici';
-import { fetchVia } from '../../accounts/http.js';
-import { RateLimited, Unauthorized, UpstreamError, type CligateError } from '../../core/errors.js';
+import { fetchVia, upstreamFailure } from '../../accounts/http.js';
+import { Unauthorized, UpstreamError } from '../../core/errors.js';
 import type { EnterpriseCredentials, QueryPart } from './types.js';
 import { createJwt, signingKey } from './jwt.js';
 
@@ -30,17 +30,7 @@ function headers(jwt: string, creds: EnterpriseCredentials): Record<string, stri
   };
 }
 
-/** an upstream failure as the pool understands it (401/403 auth, 429 cool, else upstream) */
-export async function upstreamError(res: Response, what: string): Promise<CligateError> {
-  const body = (await res.text().catch(() => '')).slice(0, 300);
-  const detail = `${what}: HTTP ${res.status}${body ? ` ${body.replace(/\s+/g, ' ')}` : ''}`;
-  if (res.status === 401 || res.status === 403) return new Unauthorized(`Gemini Enterprise rejected the account's credentials (${detail}).`, { code: 'upstream_auth' });
-  if (res.status === 429) {
-    const after = Number(res.headers.get('retry-after'));
-    return new RateLimited(`Gemini Enterprise rate limit (${detail}).`, Number.isFinite(after) && after > 0 ? { retryAfter: after } : {});
-  }
-  return new UpstreamError(`Gemini Enterprise failed (${detail}).`, { status: 502 });
-}
+const upstreamError = (res: Response, what: string) => upstreamFailure(res, 'Gemini Enterprise', what);
 
 /** a fresh JWT: the signing key from getoxsrf with the account's cookies, signed here */
 export async function fetchJwt(ep: Endpoints, creds: EnterpriseCredentials, proxy: string | undefined, signal?: AbortSignal): Promise<string> {

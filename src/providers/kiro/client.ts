@@ -5,8 +5,8 @@
  * limits. URLs are templates with {region}, configurable so tests can use a fake.
  */
 import type { Response } from 'undici';
-import { fetchVia } from '../../accounts/http.js';
-import { BadRequest, RateLimited, Unauthorized, UpstreamError, type CligateError } from '../../core/errors.js';
+import { fetchVia, upstreamFailure } from '../../accounts/http.js';
+import { Unauthorized, UpstreamError, type CligateError } from '../../core/errors.js';
 import type { GenerateRequest, KiroAuthMethod, KiroCredentials } from './types.js';
 
 export interface KiroEndpoints {
@@ -42,17 +42,7 @@ export function authMethod(creds: KiroCredentials): KiroAuthMethod {
   return 'social';
 }
 
-async function failure(res: Response, what: string): Promise<CligateError> {
-  const body = (await res.text().catch(() => '')).slice(0, 300).replace(/\s+/g, ' ');
-  const detail = `${what}: HTTP ${res.status}${body ? ` ${body}` : ''}`;
-  if (res.status === 401 || res.status === 403) return new Unauthorized(`Kiro rejected the account (${detail}).`, { code: 'upstream_auth' });
-  if (res.status === 429) {
-    const after = Number(res.headers.get('retry-after'));
-    return new RateLimited(`Kiro rate limit (${detail}).`, Number.isFinite(after) && after > 0 ? { retryAfter: after } : {});
-  }
-  if (res.status === 400) return new BadRequest(`Kiro refused the request (${detail}).`, { code: 'upstream_rejected_request' });
-  return new UpstreamError(`Kiro failed (${detail}).`);
-}
+const failure = (res: Response, what: string) => upstreamFailure(res, 'Kiro', what);
 
 export async function refreshToken(ep: KiroEndpoints, creds: KiroCredentials, proxy: string | undefined, signal?: AbortSignal): Promise<Token> {
   const region = creds.region || 'us-east-1';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_KNOWN_TOOLS } from './features/xml-tools/detect.js';
 import { DEFAULT_KIRO_MODELS } from './providers/kiro/models.js';
 import { DEFAULT_ENDPOINTS as KIRO } from './providers/kiro/client.js';
+import { DEFAULT_MODELS as CLOUDCODE_MODELS } from './providers/cloudcode/index.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -113,6 +114,14 @@ export const configSchema = z.object({
   KIRO_Q_URL: z.string().min(1).default(KIRO.amazonQ),
   // stateless gateway mode: per-request accounts in X-Kiro-* headers are accepted only with this key ("" = off)
   INTERNAL_API_KEY: z.string().default(''),
+  // Google Cloud Code / Antigravity accounts: the OAuth client their refresh tokens were issued to, endpoints in fallback order
+  CLOUDCODE_OAUTH_CLIENT_ID: z.string().default(''),
+  CLOUDCODE_OAUTH_CLIENT_SECRET: z.string().default(''),
+  CLOUDCODE_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
+  CLOUDCODE_AUTH_URL: z.string().url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  CLOUDCODE_ENDPOINTS: list.default(['https://daily-cloudcode-pa.sandbox.googleapis.com', 'https://cloudcode-pa.googleapis.com']),
+  CLOUDCODE_MODELS: list.default(CLOUDCODE_MODELS),
+
   // the model-name suffix that turns reasoning on
   THINKING_SUFFIX: z.string().regex(/^-[\w.-]+$/, 'a suffix such as -thinking').default('-thinking'),
 

@@ -11,6 +11,7 @@
  * Failover is only possible before the answer has started; after that an error ends
  * the stream (the account's health is still recorded).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderContext, Logger } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import { CligateError, RateLimited, Unavailable, toCligateError } from '../core/errors.js';
@@ -28,6 +29,11 @@ export interface PoolOptions {
   defaultStrategy: Strategy;
   /** used when the store has no maxAttempts for this provider (0 = every account once) */
   defaultMaxAttempts: number;
+  /**
+   * sticky sessions: a bound account that rests no longer than this is waited for
+   * instead of being left (prompt caches live on the account); longer rests move the session
+   */
+  stickyWaitMs?: number;
   random?: () => number;
 }
 
@@ -106,6 +112,20 @@ export class AccountPool {
     }
   }
 
+  /** the session's bound account rests, but only briefly: worth waiting for */
+  private shortRest(sessionKey: string | undefined, id: string): boolean {
+    const limit = this.opts.stickyWaitMs ?? 0;
+    if (!limit || this.selector.boundTo(sessionKey) !== id) return false;
+    const h = this.health.get(id);
+    return !h.unavailable && this.health.waitMs(id) > 0 && this.health.waitMs(id) <= limit;
+  }
+
+  private async waitForBound(sessionKey: string | undefined, tried: Set<string>, signal: AbortSignal): Promise<void> {
+    const id = this.selector.boundTo(sessionKey);
+    if (!id || tried.has(id) || !this.shortRest(sessionKey, id)) return;
+    await sleep(this.health.waitMs(id), undefined, { signal }).catch(() => undefined);
+  }
+
   /** records what an error says about the account; true when another account may be tried */
   private record(account: Account, err: CligateError, log: Logger): boolean {
     const outcome = classify(err);
@@ -156,6 +176,7 @@ export class AccountPool {
     let last: CligateError | undefined;
     for (let n = 0; n < max; n++) {
       if (ctx.signal.aborted) return;
+      await this.waitForBound(sessionKey, tried, ctx.signal);
       const usable = new Set(this.usable().map((a) => a.id));
       const account = this.selector.pick(this.accounts(), (a) => usable.has(a.id) && !tried.has(a.id), sessionKey);
       if (!account) break;
@@ -175,6 +196,8 @@ export class AccountPool {
         const err = toCligateError(e);
         const retry = this.record(account, err, ctx.log);
         if (committed || !retry) throw err;
+        // a short rest of the session's own account is waited out on the next round
+        if (this.shortRest(sessionKey, account.id)) tried.delete(account.id);
         last = err;
         ctx.log.info({ account: account.id, attempt: n + 1, of: max, err: err.message }, 'failing over to the next account');
       }

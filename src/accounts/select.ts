@@ -36,6 +36,11 @@ export class Selector {
     return this.roundRobin(all, ok);
   }
 
+  /** the account a session is bound to, if any */
+  boundTo(sessionKey: string | undefined): string | undefined {
+    return this.strategy === 'sticky' && sessionKey ? this.sticky.get(sessionKey) : undefined;
+  }
+
   private roundRobin(all: Account[], ok: (a: Account) => boolean): Account {
     for (let k = 0; k < all.length; k++) {
       const i = (this.cursor + k) % all.length;

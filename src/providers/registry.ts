@@ -10,6 +10,7 @@ import { createGeminiEnterpriseProvider, DEFAULT_MODELS as ENTERPRISE_MODELS, PR
 import type { AccountStore } from '../accounts/store.js';
 import type { Strategy } from '../accounts/types.js';
 import { createKiroProvider, PROVIDER_ID as KIRO } from './kiro/index.js';
+import { createCloudCodeProvider, PROVIDER_ID as CLOUDCODE } from './cloudcode/index.js';
 import { AccountPool } from '../accounts/pool.js';
 import type { ImageCache } from '../features/image-cache.js';
 
@@ -19,13 +20,14 @@ export interface ApiProviderDeps {
 }
 
 /** one pool per API provider, all over the same store */
-function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaults: { maxAttempts?: number; strategy?: Strategy } = {}): AccountPool {
+function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaults: { maxAttempts?: number; strategy?: Strategy; stickyWaitMs?: number } = {}): AccountPool {
   return new AccountPool({
     provider,
     store: deps.store,
     health: { baseMs: config.ACCOUNT_COOLDOWN_BASE * 1000, maxMs: config.ACCOUNT_COOLDOWN_MAX * 1000 },
     defaultStrategy: defaults.strategy ?? 'round-robin',
     defaultMaxAttempts: defaults.maxAttempts ?? config.ACCOUNT_MAX_ATTEMPTS,
+    ...(defaults.stickyWaitMs ? { stickyWaitMs: defaults.stickyWaitMs } : {}),
   });
 }
 
@@ -39,6 +41,14 @@ export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS
       images: deps.images,
       imageBaseUrl: config.IMAGE_BASE_URL,
       models: () => deps.store.settings(ENTERPRISE).models ?? ENTERPRISE_MODELS,
+    }),
+    createCloudCodeProvider({
+      // sticky for prompt caching: a session waits out rests of up to 2 minutes, longer ones move it
+      pool: poolFor(CLOUDCODE, config, deps, { strategy: 'sticky', stickyWaitMs: 120_000, maxAttempts: 0 }),
+      store: deps.store,
+      endpoints: { token: config.CLOUDCODE_TOKEN_URL, api: config.CLOUDCODE_ENDPOINTS },
+      oauth: { clientId: config.CLOUDCODE_OAUTH_CLIENT_ID, clientSecret: config.CLOUDCODE_OAUTH_CLIENT_SECRET },
+      models: () => deps.store.settings(CLOUDCODE).models ?? config.CLOUDCODE_MODELS,
     }),
     createKiroProvider({
       // weighted over enabled accounts, up to 4 attempts

@@ -6,6 +6,7 @@
 import { featureOptions } from '../features/pipeline.js';
 import type { ImageCache } from '../features/image-cache.js';
 import { imageRoute } from './routes/image.js';
+import { accountLimitsRoute } from './routes/account-limits.js';
 import express, { type RequestHandler } from 'express';
 import cors from 'cors';
 import type { Config } from '../config.js';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps) {
 
   const healthLimit = limits(config.RATE_LIMIT_HEALTH_PER_MINUTE, 'health');
   app.get('/health', healthLimit, healthRoute(deps, inflight));
+  app.get('/account-limits', modelsLimit, ...guard, accountLimitsRoute(router));
   // no API key: clients render these links without credentials; names are content hashes
   if (deps.images) app.get('/image/:file', modelsLimit, imageRoute(deps.images));
   // clients (Claude Code among them) probe the base URL before their first call

@@ -1,0 +1,124 @@
+/**
+ * Google Cloud Code / Antigravity accounts (Google OAuth refresh tokens) behind the
+ * account pool, sticky by session so prompt caches stay warm: a conversation keeps its
+ * account unless that account rests for more than 2 minutes. Claude and Gemini models
+ * through the v1internal streamGenerateContent API with endpoint fallback; thinking
+ * signatures kept across turns; per-account quotas for GET /account-limits.
+ */
+import { createParser } from 'eventsource-parser';
+import type { ModelInfo, Provider, ProviderContext } from '../../core/provider.js';
+import type { ChatRequest } from '../../core/request.js';
+import type { StreamPart } from '../../core/stream.js';
+import { Unauthorized, UpstreamError } from '../../core/errors.js';
+import type { AccountPool } from '../../accounts/pool.js';
+import type { AccountStore } from '../../accounts/store.js';
+import type { Account } from '../../accounts/types.js';
+import { discoverProject, fetchQuota, postWithFallback, refreshAccessToken, type CloudCodeEndpoints, type ModelQuota, type OAuthClient } from './client.js';
+import { envelope } from './request.js';
+import { SignatureCache } from './signatures.js';
+import { CloudCodeTranslator } from './translate.js';
+
+export const PROVIDER_ID = 'cloudcode';
+export const DEFAULT_MODELS = ['claude-sonnet-4-5-thinking', 'claude-opus-4-5-thinking', 'gemini-3-flash', 'gemini-3-pro-low', 'gemini-3-pro-high'];
+
+export interface CloudCodeOptions {
+  pool: AccountPool;
+  store: AccountStore;
+  endpoints: CloudCodeEndpoints;
+  oauth: OAuthClient;
+  models(): string[];
+}
+
+export interface AccountLimits {
+  account: string;
+  email?: string;
+  project?: string;
+  error?: string;
+  models: ModelQuota[];
+}
+
+export interface CloudCodeProvider extends Provider {
+  accountLimits(): Promise<AccountLimits[]>;
+}
+
+export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvider {
+  const tokens = new Map<string, { accessToken: string; expiresAt: number }>();
+  const sigs = new SignatureCache();
+
+  async function tokenFor(account: Account): Promise<string> {
+    const t = tokens.get(account.id);
+    if (t && t.expiresAt - Date.now() > 60_000) return t.accessToken;
+    return opts.pool.refresh(account, async () => {
+      const refresh = account.credentials.refresh_token;
+      if (!refresh) throw new Unauthorized(`Cloud Code account "${account.id}" has no refresh_token.`, { code: 'account_incomplete' });
+      const fresh = await refreshAccessToken(opts.endpoints.token, opts.oauth, refresh, opts.pool.proxyFor(account));
+      tokens.set(account.id, fresh);
+      return fresh.accessToken;
+    });
+  }
+
+  /** the project id, discovered once and cached in the store */
+  async function projectFor(account: Account, token: string): Promise<string> {
+    const known = opts.store.get(account.id)?.credentials.project_id ?? account.credentials.project_id;
+    if (known) return known;
+    return opts.pool.refresh({ ...account, id: `${account.id}#project` }, async () => {
+      const project = await discoverProject(opts.endpoints, token, opts.pool.proxyFor(account));
+      const stored = opts.store.get(account.id);
+      if (stored) await opts.store.update(account.id, { credentials: { ...stored.credentials, project_id: project } });
+      return project;
+    });
+  }
+
+  async function* attempt(req: ChatRequest, ctx: ProviderContext, account: Account): AsyncGenerator<StreamPart> {
+    const token = await tokenFor(account);
+    const project = await projectFor(account, token);
+    const { res } = await postWithFallback(opts.endpoints, 'streamGenerateContent', token, envelope(req, project, sigs), opts.pool.proxyFor(account), ctx.signal, '?alt=sse');
+    const x = new CloudCodeTranslator(sigs);
+    const queue: StreamPart[] = [];
+    let bad: Error | undefined;
+    const parser = createParser({
+      onEvent: (ev) => {
+        if (!ev.data || ev.data === '[DONE]') return;
+        try {
+          queue.push(...x.chunk(JSON.parse(ev.data)));
+        } catch (err) {
+          bad = new UpstreamError(`Cloud Code sent an unreadable event: ${(err as Error).message}`);
+        }
+      },
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body ?? []) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      if (bad) throw bad;
+      while (queue.length) yield queue.shift()!;
+    }
+    for (const p of x.end()) yield p;
+  }
+
+  return {
+    id: PROVIDER_ID,
+    // names such as "claude-sonnet-4-5-thinking" are models of their own here
+    models: (): ModelInfo[] => (opts.pool.accounts().some((a) => a.enabled) ? opts.models().map((id) => ({ id, provider: PROVIDER_ID })) : []),
+    handles: (model) => opts.models().includes(model),
+    nativeTools: true,
+    stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account) => attempt(req, ctx, account)),
+    async accountLimits() {
+      return Promise.all(
+        opts.pool.accounts().map(async (a): Promise<AccountLimits> => {
+          const base = { account: a.id, ...(a.credentials.email ? { email: a.credentials.email } : {}) };
+          if (!a.enabled) return { ...base, error: 'disabled', models: [] };
+          try {
+            const token = await tokenFor(a);
+            const project = await projectFor(a, token);
+            return { ...base, project, models: await fetchQuota(opts.endpoints, token, project, opts.pool.proxyFor(a)) };
+          } catch (err) {
+            return { ...base, error: (err as Error).message, models: [] };
+          }
+        }),
+      );
+    },
+    async status() {
+      return { id: PROVIDER_ID, available: opts.pool.usable().length > 0, detail: { accounts: opts.pool.status() } };
+    },
+  };
+}

@@ -5,6 +5,7 @@
 import type { CligateError } from './errors.js';
 
 export interface Usage {
+  /** the whole prompt, cached tokens included */
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens?: number;
@@ -28,6 +29,8 @@ export type StreamPart =
 export interface CollectedResponse {
   text: string;
   reasoning: string;
+  /** the upstream's signature over the reasoning (Claude thinking), needed to send it back */
+  reasoningSignature?: string;
   toolCalls: { id: string; name: string; arguments: string }[];
   usage?: Usage;
   finishReason: FinishReason;
@@ -43,6 +46,7 @@ export async function collect(parts: AsyncIterable<StreamPart>): Promise<Collect
         break;
       case 'reasoning-delta':
         out.reasoning += part.text;
+        if (part.signature) out.reasoningSignature = part.signature;
         break;
       case 'tool-call':
         out.toolCalls.push({ id: part.id, name: part.name, arguments: part.arguments });

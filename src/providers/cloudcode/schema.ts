@@ -30,7 +30,7 @@ export function sanitizeSchema(schema: unknown, root: Json = schema as Json, dep
   const out: Json = {};
   for (const [k, v] of Object.entries(s)) {
     if (DROP.has(k) || k === '$ref') continue;
-    if (k === 'const') out.enum = [v];
+    if (k === 'const') out.enum = [String(v)]; // Gemini enums are strings
     else if (k === 'format') {
       if (typeof v === 'string' && FORMATS.has(v)) out.format = v;
     } else if (k === 'type' && Array.isArray(v)) {
@@ -62,6 +62,7 @@ export function sanitizeSchema(schema: unknown, root: Json = schema as Json, dep
     out.required = (out.required as string[]).filter((r) => r in props);
   }
   if (!out.type && out.properties) out.type = 'object';
-  if (out.enum && !out.type) out.type = 'string';
+  // Gemini takes enums of strings only
+  if (out.enum) out.type = 'string';
   return out;
 }

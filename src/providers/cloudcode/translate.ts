@@ -3,7 +3,7 @@
  * {"response": {candidates:[{content:{parts}, finishReason}], usageMetadata}}.
  * Thought parts become reasoning (their signature is kept for the next turn and passed
  * on with the reasoning), functionCall parts tool calls (with any thoughtSignature
- * remembered by call id), usage reports cached tokens apart: input = prompt - cached.
+ * remembered by call id), usage keeps the cached share apart (cacheReadTokens).
  */
 import { randomBytes } from 'node:crypto';
 import type { StreamPart, Usage } from '../../core/stream.js';
@@ -55,7 +55,9 @@ export class CloudCodeTranslator {
     if (u) {
       const cached = u.cachedContentTokenCount ?? 0;
       this.usage = {
-        inputTokens: Math.max(0, (u.promptTokenCount ?? 0) - cached),
+        // core usage counts the whole prompt; each surface reports the cached share its own way
+        // (Anthropic: input_tokens = prompt - cached, plus cache_read_input_tokens)
+        inputTokens: u.promptTokenCount ?? 0,
         outputTokens: (u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0),
         ...(cached ? { cacheReadTokens: cached } : {}),
       };

@@ -173,7 +173,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
 
 export function encodeMessage(req: ChatRequest, id: string, r: CollectedResponse) {
   const content: Record<string, unknown>[] = [];
-  if (r.reasoning) content.push({ type: 'thinking', thinking: r.reasoning, signature: '' });
+  if (r.reasoning) content.push({ type: 'thinking', thinking: r.reasoning, signature: r.reasoningSignature ?? '' });
   if (r.text) content.push({ type: 'text', text: r.text });
   for (const c of r.toolCalls) content.push({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c.arguments) });
   const usage = r.usage ?? { inputTokens: estimateInputTokens(req), outputTokens: 0 };

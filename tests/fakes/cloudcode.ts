@@ -1,0 +1,143 @@
+/**
+ * A fake Google Cloud Code / Antigravity backend on 127.0.0.1: the Google OAuth token
+ * endpoint (form-encoded refresh), two API roots (`${url}/a`, `${url}/b`; the first can be
+ * made to fail), loadCodeAssist and onboardUser, streamGenerateContent?alt=sse with
+ * thinking parts and signatures, fetchAvailableModels, and 429 RESOURCE_EXHAUSTED with a
+ * retry delay. It checks what a real backend would reject: a wrong project, an unknown
+ * token, a Claude thinking block or a Gemini function call sent back without the
+ * signature it was given ("invalid signature"), and JSON-schema keywords Gemini refuses.
+ */
+import { randomBytes } from 'node:crypto';
+import { startFakeServer, sendJson, type FakeServer } from './http.js';
+
+export interface FakeCloudAccount {
+  refresh_token: string;
+  /** the project loadCodeAssist reports; absent = the account must be onboarded */
+  project?: string;
+}
+
+export interface FakeCloudScript {
+  reply?: string;
+  thinking?: string;
+  toolCall?: { name: string; args: Record<string, unknown> };
+  cachedTokens?: number;
+  /** per refresh token: answer 429 with this retry delay (seconds) */
+  exhausted?: Record<string, number>;
+  primaryDown?: boolean;
+}
+
+export const OAUTH = { clientId: 'test-client.apps.googleusercontent.com', clientSecret: 'test-secret' };
+const SKIP = 'skip_thought_signature_validator';
+const FORBIDDEN_SCHEMA = ['$schema', 'additionalProperties', '$ref', '$defs', 'const', 'default', 'exclusiveMinimum'];
+
+export interface FakeCloud extends FakeServer {
+  roots: string[];
+  calls: { path: string; account?: string; body?: any }[];
+  setScript(s: FakeCloudScript): void;
+  count(method: string, account?: string): number;
+}
+
+export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<FakeCloud> {
+  let script: FakeCloudScript = {};
+  const calls: FakeCloud['calls'] = [];
+  const access = new Map<string, string>(); // token -> refresh token
+  const onboarded = new Map<string, { polls: number; project: string }>();
+  const issued = new Map<string, string>(); // signature -> refresh token (Claude thinking)
+  const callSigs = new Map<string, string>(); // function call id -> signature
+
+  const projectOf = (rt: string) => accounts.find((a) => a.refresh_token === rt)?.project ?? onboarded.get(rt)?.project;
+
+  const server = await startFakeServer(({ req, res, path, raw, body }) => {
+    if (path === '/token') {
+      const form = new URLSearchParams(raw);
+      calls.push({ path, account: form.get('refresh_token') ?? undefined });
+      if (form.get('client_id') !== OAUTH.clientId || form.get('client_secret') !== OAUTH.clientSecret) return sendJson(res, 401, { error: 'invalid_client' });
+      const rt = form.get('refresh_token') ?? '';
+      if (form.get('grant_type') !== 'refresh_token' || !accounts.some((a) => a.refresh_token === rt)) return sendJson(res, 400, { error: 'invalid_grant' });
+      const token = `ya29.${randomBytes(8).toString('hex')}`;
+      access.set(token, rt);
+      return sendJson(res, 200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
+    }
+    const m = /^\/(a|b)\/v1internal:(\w+)$/.exec(path);
+    if (!m) return sendJson(res, 404, { error: { code: 404, message: `no route ${path}` } });
+    const [, root, method] = m;
+    const rt = access.get(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    calls.push({ path: `${root}:${method}`, account: rt, body });
+    if (root === 'a' && script.primaryDown) return sendJson(res, 503, { error: { code: 503, message: 'unavailable', status: 'UNAVAILABLE' } });
+    if (!rt) return sendJson(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+
+    if (method === 'loadCodeAssist') {
+      const project = projectOf(rt);
+      return sendJson(res, 200, project ? { cloudaicompanionProject: project, currentTier: { id: 'standard-tier' } } : { allowedTiers: [{ id: 'free-tier', isDefault: true }] });
+    }
+    if (method === 'onboardUser') {
+      const o = onboarded.get(rt) ?? { polls: 0, project: `onboarded-${rt}` };
+      o.polls++;
+      onboarded.set(rt, o);
+      // a long-running operation: not done on the first poll
+      return sendJson(res, 200, o.polls < 2 ? { done: false } : { done: true, response: { cloudaicompanionProject: { id: o.project } } });
+    }
+    if (method === 'fetchAvailableModels') {
+      if (body?.project !== projectOf(rt)) return sendJson(res, 403, { error: { code: 403, message: 'project mismatch' } });
+      return sendJson(res, 200, { models: { 'gemini-3-pro-high': { quotaInfo: { remainingFraction: 0.75, resetTime: '2026-11-25T00:00:00Z' } }, 'claude-sonnet-4-5-thinking': { quotaInfo: { remainingFraction: 0.2, resetTime: '2026-11-24T12:00:00Z' } } } });
+    }
+    if (method !== 'streamGenerateContent') return sendJson(res, 404, { error: { code: 404, message: `no method ${method}` } });
+
+    if (body?.project !== projectOf(rt) || body?.userAgent !== 'antigravity' || !body?.model) return sendJson(res, 400, { error: { code: 400, message: 'bad envelope', status: 'INVALID_ARGUMENT' } });
+    const delay = script.exhausted?.[rt];
+    if (delay !== undefined) {
+      return sendJson(res, 429, {
+        error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${delay}s` }] },
+      });
+    }
+    const claude = String(body.model).startsWith('claude-');
+    // what a real backend refuses
+    const schemaText = JSON.stringify(body.request?.tools ?? []);
+    const bad = FORBIDDEN_SCHEMA.find((k) => schemaText.includes(`"${k}"`));
+    if (bad) return sendJson(res, 400, { error: { code: 400, message: `Invalid JSON payload: unknown field "${bad}"`, status: 'INVALID_ARGUMENT' } });
+    for (const c of body.request?.contents ?? []) {
+      if (c.role !== 'model') continue;
+      for (const p of c.parts ?? []) {
+        if (p.thought && claude && issued.get(p.thoughtSignature) !== rt) return sendJson(res, 400, { error: { code: 400, message: 'Invalid `signature` in `thinking` block', status: 'INVALID_ARGUMENT' } });
+        if (p.functionCall && !claude) {
+          const want = callSigs.get(p.functionCall.id);
+          if (want && p.thoughtSignature !== want && p.thoughtSignature !== SKIP) return sendJson(res, 400, { error: { code: 400, message: 'Function call is missing a thought_signature', status: 'INVALID_ARGUMENT' } });
+          if (!p.thoughtSignature) return sendJson(res, 400, { error: { code: 400, message: 'Function call is missing a thought_signature', status: 'INVALID_ARGUMENT' } });
+        }
+      }
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const send = (parts: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ response: { candidates: [{ content: { role: 'model', parts }, ...extra }] } })}\r\n\r\n`);
+    const wantsThinking = body.request?.generationConfig?.thinkingConfig?.includeThoughts;
+    if (script.thinking && wantsThinking) {
+      send([{ text: script.thinking, thought: true }]);
+      const sig = `sig-${randomBytes(10).toString('hex')}`;
+      issued.set(sig, rt);
+      send([{ text: '', thought: true, thoughtSignature: sig }]);
+    }
+    const text = script.reply ?? 'Cloud says hi.';
+    for (const piece of text.match(/\S+\s*/g) ?? []) send([{ text: piece }]);
+    if (script.toolCall) {
+      const id = `toolu_${randomBytes(6).toString('hex')}`;
+      const sig = `fsig-${randomBytes(8).toString('hex')}`;
+      callSigs.set(id, sig);
+      send([{ functionCall: { id, name: script.toolCall.name, args: script.toolCall.args }, thoughtSignature: sig }]);
+    }
+    res.write(
+      `data: ${JSON.stringify({ response: { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 1000, candidatesTokenCount: 20, cachedContentTokenCount: script.cachedTokens ?? 0, totalTokenCount: 1020 } } })}\r\n\r\n`,
+    );
+    res.end();
+  });
+
+  return {
+    ...server,
+    roots: [`${server.url}/a`, `${server.url}/b`],
+    calls,
+    setScript(s) {
+      script = s;
+    },
+    count(method, account) {
+      return calls.filter((c) => c.path.endsWith(method) && (account === undefined || c.account === account)).length;
+    },
+  };
+}

@@ -119,6 +119,7 @@ export const configSchema = z.object({
   CLOUDCODE_OAUTH_CLIENT_SECRET: z.string().default(''),
   CLOUDCODE_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
   CLOUDCODE_AUTH_URL: z.string().url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  CLOUDCODE_USERINFO_URL: z.string().url().default('https://www.googleapis.com/oauth2/v2/userinfo'),
   CLOUDCODE_ENDPOINTS: list.default(['https://daily-cloudcode-pa.sandbox.googleapis.com', 'https://cloudcode-pa.googleapis.com']),
   CLOUDCODE_MODELS: list.default(CLOUDCODE_MODELS),
 

@@ -52,11 +52,23 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
       const form = new URLSearchParams(raw);
       calls.push({ path, account: form.get('refresh_token') ?? undefined });
       if (form.get('client_id') !== OAUTH.clientId || form.get('client_secret') !== OAUTH.clientSecret) return sendJson(res, 401, { error: 'invalid_client' });
+      if (form.get('grant_type') === 'authorization_code') {
+        // the consent page of this fake hands out codes "code-for:<refresh token>"
+        const rt = /^code-for:(.+)$/.exec(form.get('code') ?? '')?.[1];
+        if (!rt || !accounts.some((a) => a.refresh_token === rt) || !form.get('code_verifier') || !form.get('redirect_uri')) return sendJson(res, 400, { error: 'invalid_grant' });
+        const token = `ya29.${randomBytes(8).toString('hex')}`;
+        access.set(token, rt);
+        return sendJson(res, 200, { access_token: token, refresh_token: rt, expires_in: 3599 });
+      }
       const rt = form.get('refresh_token') ?? '';
       if (form.get('grant_type') !== 'refresh_token' || !accounts.some((a) => a.refresh_token === rt)) return sendJson(res, 400, { error: 'invalid_grant' });
       const token = `ya29.${randomBytes(8).toString('hex')}`;
       access.set(token, rt);
       return sendJson(res, 200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
+    }
+    if (path === '/userinfo') {
+      const rt = access.get(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+      return rt ? sendJson(res, 200, { email: `${rt.replace(/\W/g, '')}@example.com` }) : sendJson(res, 401, { error: 'invalid_token' });
     }
     const m = /^\/(a|b)\/v1internal:(\w+)$/.exec(path);
     if (!m) return sendJson(res, 404, { error: { code: 404, message: `no route ${path}` } });

@@ -1,0 +1,110 @@
+/**
+ * cligate account tools (Cloud Code accounts; the store is shared by every API provider):
+ *
+ *   npm run accounts:add -- [--manual] [--port 51121]   sign in with Google and store the account
+ *   npm run accounts:list                                 every stored account, secrets masked
+ *   npm run accounts:verify                               refresh each Cloud Code token and find its project
+ *
+ * --manual is for headless servers: open the printed URL anywhere, sign in, and paste the
+ * URL the browser ends on (it fails to load; that is expected) back here.
+ */
+import { createInterface } from 'node:readline/promises';
+import path from 'node:path';
+import { config as loadDotenv } from 'dotenv';
+import { loadConfig } from '../config.js';
+import { AccountStore } from '../accounts/store.js';
+import { maskAccount } from '../accounts/mask.js';
+import { discoverProject, refreshAccessToken } from '../providers/cloudcode/client.js';
+import { PROVIDER_ID } from '../providers/cloudcode/index.js';
+import { authorizationUrl, callbackServer, codeFromPaste, exchangeCode } from './oauth-google.js';
+
+loadDotenv({ quiet: true });
+const EXAMPLE = path.resolve(import.meta.dirname, '../../config/accounts.example.json');
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  const config = loadConfig(process.env);
+  const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE);
+  const client = { clientId: config.CLOUDCODE_OAUTH_CLIENT_ID, clientSecret: config.CLOUDCODE_OAUTH_CLIENT_SECRET };
+  const endpoints = { token: config.CLOUDCODE_TOKEN_URL, api: config.CLOUDCODE_ENDPOINTS };
+
+  if (command === 'list') {
+    const rows = store.accounts().map(maskAccount);
+    if (!rows.length) out(`No accounts in ${store.file}.`);
+    for (const a of rows) {
+      out(`${a.id}\t${a.provider}\t${a.enabled ? 'enabled' : 'disabled'}\tweight ${a.weight}${a.credentials.email ? `\t${a.credentials.email}` : ''}${a.disabledReason ? `\tunavailable: ${a.disabledReason}` : ''}`);
+    }
+    return 0;
+  }
+
+  if (command === 'verify') {
+    let failed = 0;
+    for (const a of store.accounts(PROVIDER_ID)) {
+      try {
+        const { accessToken } = await refreshAccessToken(endpoints.token, client, a.credentials.refresh_token ?? '', a.proxy || store.proxy || undefined);
+        const project = a.credentials.project_id || (await discoverProject(endpoints, accessToken, a.proxy || store.proxy || undefined));
+        const { disabledReason: _gone, ...ok } = a;
+        await store.upsert({ ...ok, credentials: { ...a.credentials, project_id: project } });
+        out(`ok\t${a.id}\tproject ${project}`);
+      } catch (err) {
+        failed++;
+        await store.update(a.id, { disabledReason: (err as Error).message });
+        out(`FAIL\t${a.id}\t${(err as Error).message}`);
+      }
+    }
+    return failed ? 1 : 0;
+  }
+
+  if (command === 'add') {
+    if (!client.clientId || !client.clientSecret) {
+      out('Set CLOUDCODE_OAUTH_CLIENT_ID and CLOUDCODE_OAUTH_CLIENT_SECRET first (the Google OAuth client the accounts sign in to).');
+      return 2;
+    }
+    const manual = rest.includes('--manual');
+    const portArg = rest[rest.indexOf('--port') + 1];
+    const port = rest.includes('--port') ? Number(portArg) : 51121;
+    let code: string;
+    let auth;
+    if (manual) {
+      auth = authorizationUrl(config.CLOUDCODE_AUTH_URL, client.clientId, `http://localhost:${port}/oauth-callback`);
+      out(`Open this URL in any browser and sign in:\n\n${auth.url}\n`);
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const pasted = await rl.question('Paste the URL the browser ended on: ');
+      rl.close();
+      code = codeFromPaste(pasted, auth.state);
+    } else {
+      // listen first: the redirect URL names the port actually bound
+      let expected = '';
+      const cb = await callbackServer(port, () => expected);
+      auth = authorizationUrl(config.CLOUDCODE_AUTH_URL, client.clientId, `http://localhost:${cb.port}/oauth-callback`);
+      expected = auth.state;
+      out(`Open this URL in a browser on this machine and sign in (waiting for the redirect on port ${cb.port}):\n\n${auth.url}\n`);
+      try {
+        code = await cb.code;
+      } finally {
+        cb.close();
+      }
+    }
+    const tokens = await exchangeCode(config.CLOUDCODE_TOKEN_URL, client, code, auth.verifier, auth.redirectUri);
+    const email = await fetch(config.CLOUDCODE_USERINFO_URL, { headers: { authorization: `Bearer ${tokens.accessToken}` } })
+      .then(async (r) => (r.ok ? ((await r.json()) as { email?: string }).email : undefined))
+      .catch(() => undefined);
+    const project = await discoverProject(endpoints, tokens.accessToken, store.proxy || undefined);
+    const id = `cloudcode-${(email ?? project).replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase()}`;
+    await store.upsert({ id, provider: PROVIDER_ID, enabled: true, weight: 100, credentials: { refresh_token: tokens.refreshToken, project_id: project, ...(email ? { email } : {}) } });
+    out(`Added ${id}${email ? ` (${email})` : ''}, project ${project}, to ${store.file}.`);
+    return 0;
+  }
+
+  out('usage: accounts add [--manual] [--port N] | accounts list | accounts verify');
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`accounts: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -13,6 +13,7 @@ import { Unauthorized, UpstreamError } from '../../core/errors.js';
 import type { AccountPool } from '../../accounts/pool.js';
 import type { AccountStore } from '../../accounts/store.js';
 import type { Account } from '../../accounts/types.js';
+import { TokenCache } from '../../accounts/token-cache.js';
 import { discoverProject, fetchQuota, postWithFallback, refreshAccessToken, type CloudCodeEndpoints, type ModelQuota, type OAuthClient } from './client.js';
 import { envelope } from './request.js';
 import { SignatureCache } from './signatures.js';
@@ -42,19 +43,16 @@ export interface CloudCodeProvider extends Provider {
 }
 
 export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvider {
-  const tokens = new Map<string, { accessToken: string; expiresAt: number }>();
+  const tokens = new TokenCache<{ accessToken: string; expiresAt: number }>(opts.pool, 60_000);
   const sigs = new SignatureCache();
 
   async function tokenFor(account: Account): Promise<string> {
-    const t = tokens.get(account.id);
-    if (t && t.expiresAt - Date.now() > 60_000) return t.accessToken;
-    return opts.pool.refresh(account, async () => {
+    const t = await tokens.get(account, () => {
       const refresh = account.credentials.refresh_token;
       if (!refresh) throw new Unauthorized(`Cloud Code account "${account.id}" has no refresh_token.`, { code: 'account_incomplete' });
-      const fresh = await refreshAccessToken(opts.endpoints.token, opts.oauth, refresh, opts.pool.proxyFor(account));
-      tokens.set(account.id, fresh);
-      return fresh.accessToken;
+      return refreshAccessToken(opts.endpoints.token, opts.oauth, refresh, opts.pool.proxyFor(account));
     });
+    return t.accessToken;
   }
 
   /** the project id, discovered once and cached in the store */

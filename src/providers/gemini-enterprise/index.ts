@@ -14,6 +14,7 @@ import { Unauthorized, UpstreamError } from '../../core/errors.js';
 import type { AccountPool } from '../../accounts/pool.js';
 import type { Account } from '../../accounts/types.js';
 import type { ImageCache } from '../../features/image-cache.js';
+import { TokenCache } from '../../accounts/token-cache.js';
 import { renderTranscript } from '../../features/transcript.js';
 import { countTextTokens, estimateInputTokens } from '../../features/token-estimate.js';
 import { createSession, downloadFile, fetchJwt, fileSession, streamAssist, streamAssistBody, type Endpoints } from './client.js';
@@ -57,17 +58,13 @@ function queryParts(req: ChatRequest): QueryPart[] {
 }
 
 export function createGeminiEnterpriseProvider(opts: GeminiEnterpriseOptions): Provider {
-  const jwts = new Map<string, { jwt: string; at: number }>();
+  // a JWT lives 300 s; it is reused for 240 s
+  const jwts = new TokenCache<{ jwt: string; expiresAt: number }>(opts.pool, 0);
   const sessions = new Map<string, string>();
 
   async function jwtFor(account: Account, creds: EnterpriseCredentials, signal: AbortSignal): Promise<string> {
-    const cached = jwts.get(account.id);
-    if (cached && Date.now() - cached.at < JWT_REUSE_MS) return cached.jwt;
-    return opts.pool.refresh(account, async () => {
-      const jwt = await fetchJwt(opts.endpoints, creds, opts.pool.proxyFor(account), signal);
-      jwts.set(account.id, { jwt, at: Date.now() });
-      return jwt;
-    });
+    const t = await jwts.get(account, async () => ({ jwt: await fetchJwt(opts.endpoints, creds, opts.pool.proxyFor(account), signal), expiresAt: Date.now() + JWT_REUSE_MS }));
+    return t.jwt;
   }
 
   async function sessionFor(account: Account, creds: EnterpriseCredentials, jwt: string, signal: AbortSignal): Promise<string> {

@@ -14,6 +14,7 @@ import type { AccountStore } from '../../accounts/store.js';
 import type { Account } from '../../accounts/types.js';
 import { countTextTokens, estimateInputTokens } from '../../features/token-estimate.js';
 import { Unauthorized } from '../../core/errors.js';
+import { TokenCache } from '../../accounts/token-cache.js';
 import { buildRequest } from './request.js';
 import { generate, refreshToken, usageLimits, type KiroEndpoints, type Token, type UsageLimits } from './client.js';
 import { CONTEXT_WINDOW, KiroTranslator, kiroEvents } from './events.js';
@@ -64,13 +65,12 @@ export function accountFromHeaders(headers: Record<string, string | string[] | u
 }
 
 export function createKiroProvider(opts: KiroOptions): KiroProvider {
-  const tokens = new Map<string, Token>();
+  const tokens = new TokenCache<Token>(opts.pool, 60_000);
   const limits = new Map<string, { at: number; limits: UsageLimits[] }>();
 
   async function doRefresh(account: Account): Promise<Token> {
     const creds = credentialsOf(account);
     const token = await refreshToken(opts.endpoints, creds, opts.pool.proxyFor(account));
-    tokens.set(account.id, token);
     // a rotated refresh token replaces the old one (stored accounts only; header accounts are the caller's)
     const stored = opts.store.get(account.id);
     if (stored && (token.refreshToken || (token.profileArn && !stored.credentials.profile_arn))) {
@@ -81,11 +81,8 @@ export function createKiroProvider(opts: KiroOptions): KiroProvider {
     return token;
   }
 
-  async function tokenFor(account: Account, force = false): Promise<Token> {
-    const t = tokens.get(account.id);
-    if (!force && t && t.expiresAt - Date.now() > 60_000) return t;
-    return opts.pool.refresh(account, () => doRefresh(opts.store.get(account.id) ?? account));
-  }
+  /** the stored account's current refresh token is used (it may have rotated) */
+  const tokenFor = (account: Account, force = false) => tokens.get(account, () => doRefresh(opts.store.get(account.id) ?? account), { force });
 
   async function* attempt(req: ChatRequest, ctx: ProviderContext, account: Account): AsyncGenerator<StreamPart> {
     const creds = credentialsOf(account);
@@ -122,15 +119,15 @@ export function createKiroProvider(opts: KiroOptions): KiroProvider {
     accountFromHeaders,
     stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account) => attempt(req, ctx, account)),
     async refreshDue() {
-      const due = opts.pool.accounts().filter((a) => a.enabled && !a.disabledReason && (tokens.get(a.id)?.expiresAt ?? Infinity) - Date.now() < EXPIRY_MARGIN_MS);
-      await Promise.allSettled(due.map((a) => opts.pool.refresh(a, () => doRefresh(opts.store.get(a.id) ?? a))));
+      const due = opts.pool.accounts().filter((a) => a.enabled && !a.disabledReason && (tokens.peek(a.id)?.expiresAt ?? Infinity) - Date.now() < EXPIRY_MARGIN_MS);
+      await Promise.allSettled(due.map((a) => tokenFor(a, true)));
     },
-    tokenOf: (id) => tokens.get(id),
+    tokenOf: (id) => tokens.peek(id),
     async status() {
       const accounts = await Promise.all(
         opts.pool.status().map(async (s) => {
           const account = opts.store.get(s.id);
-          const token = tokens.get(s.id);
+          const token = tokens.peek(s.id);
           let usage = limits.get(s.id);
           if (account && token && (!usage || Date.now() - usage.at > 5 * 60_000)) {
             const creds = account.credentials as unknown as KiroCredentials;

@@ -75,6 +75,9 @@ export const configSchema = z.object({
   QUEUE_TIMEOUT: int(1).default(120_000),
   SHUTDOWN_GRACE: int(0).default(30_000),
   SSE_KEEPALIVE_INTERVAL: z.coerce.number().positive().default(30),
+  // seconds a request may wait for its first answer token: API providers then try the next account,
+  // CLI providers fail with 504 (0 = off; MAX_TIMEOUT still applies)
+  FIRST_TOKEN_TIMEOUT: z.coerce.number().min(0).default(120),
 
   // "-progress" models: seconds before the first rotating marker; the spacing doubles up to the max
   PROGRESS_INTERVAL: z.coerce.number().positive().default(2),

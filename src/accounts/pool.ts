@@ -14,7 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderContext, Logger } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
-import { CligateError, RateLimited, Unavailable, toCligateError } from '../core/errors.js';
+import { CligateError, RateLimited, Timeout, Unavailable, toCligateError } from '../core/errors.js';
 import type { AccountStore } from './store.js';
 import { HealthBook, type AccountHealth, type HealthOptions } from './health.js';
 import { Selector } from './select.js';
@@ -34,6 +34,8 @@ export interface PoolOptions {
    * instead of being left (prompt caches live on the account); longer rests move the session
    */
   stickyWaitMs?: number;
+  /** an attempt that yields no answer part within this long is abandoned and the next account tried (0 = off) */
+  firstTokenMs?: number;
   random?: () => number;
 }
 
@@ -105,10 +107,37 @@ export class AccountPool {
     return n > 0 ? n : Math.max(1, this.accounts().length);
   }
 
-  private async *only(ctx: ProviderContext, account: Account, attempt: (account: Account) => AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
-    for await (const part of attempt(account)) {
-      if (part.type === 'error') throw part.error;
-      yield part;
+  private async *only(ctx: ProviderContext, account: Account, attempt: (account: Account, ctx: ProviderContext) => AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+    yield* this.watched(ctx, account, attempt);
+  }
+
+  /**
+   * one attempt with its own abort signal: the client leaving aborts it, and so does the
+   * first-token timer (then the error is a Timeout, which the pool fails over on)
+   */
+  private async *watched(ctx: ProviderContext, account: Account, attempt: (account: Account, ctx: ProviderContext) => AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const ms = this.opts.firstTokenMs ?? 0;
+    let timer = ms
+      ? setTimeout(() => ac.abort(new Timeout(`${this.opts.provider} account ${account.id} sent nothing within ${Math.round(ms / 1000)} s (FIRST_TOKEN_TIMEOUT).`, { code: 'first_token_timeout' })), ms)
+      : undefined;
+    try {
+      for await (const part of attempt(account, { ...ctx, signal: ac.signal })) {
+        if (part.type === 'error') throw part.error;
+        if (timer && COMMITS.has(part.type)) {
+          clearTimeout(timer);
+          timer = undefined;
+        }
+        yield part;
+      }
+    } catch (err) {
+      if (ac.signal.aborted && !ctx.signal.aborted && ac.signal.reason instanceof Timeout) throw ac.signal.reason;
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -164,7 +193,7 @@ export class AccountPool {
   async *stream(
     ctx: ProviderContext,
     sessionKey: string | undefined,
-    attempt: (account: Account) => AsyncIterable<StreamPart>,
+    attempt: (account: Account, ctx: ProviderContext) => AsyncIterable<StreamPart>,
   ): AsyncGenerator<StreamPart> {
     // stateless gateway mode: exactly the account the request brought, no rotation, nothing stored
     if (ctx.account) {
@@ -184,8 +213,7 @@ export class AccountPool {
       this.health.used(account.id);
       let committed = false;
       try {
-        for await (const part of attempt(account)) {
-          if (part.type === 'error') throw part.error;
+        for await (const part of this.watched(ctx, account, attempt)) {
           if (COMMITS.has(part.type)) committed = true;
           yield part;
         }

@@ -28,6 +28,7 @@ function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaul
     defaultStrategy: defaults.strategy ?? 'round-robin',
     defaultMaxAttempts: defaults.maxAttempts ?? config.ACCOUNT_MAX_ATTEMPTS,
     ...(defaults.stickyWaitMs ? { stickyWaitMs: defaults.stickyWaitMs } : {}),
+    firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000,
   });
 }
 

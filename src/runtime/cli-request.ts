@@ -19,6 +19,8 @@ export interface CliRuntime {
   pool: WorkerPool;
   templateDir: string;
   timeoutMs: number;
+  /** kill the CLI and answer 504 when it has produced nothing of the answer within this long (0 = off) */
+  firstTokenMs?: number;
   /** removes the CLIs' session files for our sandboxes, after CLEANUP_DELAY_MINUTES */
   cleanup?: SessionCleanup;
 }
@@ -73,11 +75,29 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
       timeoutMs: rt.timeoutMs,
     });
     ctx.log.debug({ pid: run.pid, cli: inv.cli, sandbox: sandbox.path }, 'cli started');
+    // a CLI whose upstream stalls would otherwise sit silent until MAX_TIMEOUT
+    let silent = false;
+    let firstToken = rt.firstTokenMs
+      ? setTimeout(() => {
+          silent = true;
+          void run.kill();
+        }, rt.firstTokenMs)
+      : undefined;
     try {
       for await (const line of run.lines()) {
-        for (const part of inv.translator.feed(line)) yield part;
+        for (const part of inv.translator.feed(line)) {
+          // keepalives only say the CLI is alive; the answer starting is what counts
+          if (firstToken && part.type !== 'keepalive') {
+            clearTimeout(firstToken);
+            firstToken = undefined;
+          }
+          yield part;
+        }
       }
       const exit = await run.exit;
+      if (silent) {
+        throw new Timeout(`${inv.cli} produced no answer within ${Math.round(rt.firstTokenMs! / 1000)} s (FIRST_TOKEN_TIMEOUT); its process tree was killed.`, { code: 'first_token_timeout' });
+      }
       ctx.log.debug({ pid: run.pid, exitCode: exit.exitCode, signal: exit.signal }, 'cli exited');
       if (exit.spawnError) {
         throw new Unavailable(
@@ -93,6 +113,7 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
       for (const part of parts) yield part;
       if (error) throw error;
     } finally {
+      if (firstToken) clearTimeout(firstToken);
       await run.kill();
       await run.exit;
     }

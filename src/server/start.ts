@@ -45,7 +45,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     onError: (err) => log.warn({ err: String(err) }, 'session cleanup failed'),
   });
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
-  const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT, cleanup };
+  const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup };
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
   const images = new ImageCache(path.resolve(config.DATA_DIR, 'images'), config.IMAGE_CACHE_TTL_MINUTES * 60_000);
   await images.start();

@@ -32,6 +32,8 @@ export interface FakeEnterpriseScript {
   retryAfter?: number;
   /** delay between streamed pieces */
   chunkDelayMs?: number;
+  /** per csesidx: accept widgetStreamAssist and never answer */
+  stall?: string[];
 }
 
 export interface FakeEnterprise extends FakeServer {
@@ -115,6 +117,7 @@ export async function startFakeEnterprise(accounts: FakeEnterpriseAccount[], png
     }
 
     if (path.endsWith('/widgetStreamAssist')) {
+      if (script.stall?.includes(who.csesidx)) return; // the socket stays open, nothing is sent
       const status = script.streamStatus?.[who.csesidx];
       if (status) {
         return sendJson(res, status, { error: { code: status, message: status === 429 ? 'Resource exhausted' : 'failed', status: status === 429 ? 'RESOURCE_EXHAUSTED' : 'INTERNAL' } }, status === 429 && script.retryAfter ? { 'retry-after': String(script.retryAfter) } : {});

@@ -99,7 +99,7 @@ export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvid
     models: (): ModelInfo[] => (opts.pool.accounts().some((a) => a.enabled) ? opts.models().map((id) => ({ id, provider: PROVIDER_ID })) : []),
     handles: (model) => opts.models().includes(model),
     nativeTools: true,
-    stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account) => attempt(req, ctx, account)),
+    stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account, actx) => attempt(req, actx, account)),
     async accountLimits() {
       return Promise.all(
         opts.pool.accounts().map(async (a): Promise<AccountLimits> => {

@@ -126,7 +126,7 @@ export function createGeminiEnterpriseProvider(opts: GeminiEnterpriseOptions): P
     // listed only when an account could serve them; the names still route here (and get a clear 503)
     models: (): ModelInfo[] => (opts.pool.accounts().some((a) => a.enabled) ? opts.models().map((id) => ({ id, provider: PROVIDER_ID })) : []),
     handles: (model) => opts.models().includes(model),
-    stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account) => attempt(req, ctx, account)),
+    stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account, actx) => attempt(req, actx, account)),
     status: async () => ({
       id: PROVIDER_ID,
       available: opts.pool.usable().length > 0,

@@ -117,7 +117,7 @@ export function createKiroProvider(opts: KiroOptions): KiroProvider {
     models: (): ModelInfo[] => (opts.pool.accounts().some((a) => a.enabled) ? opts.models().map((id) => ({ id, provider: PROVIDER_ID, upstreamId: kiroModelId(id) })) : []),
     handles: (model) => opts.models().includes(model) || model in KIRO_MODEL_IDS,
     accountFromHeaders,
-    stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account) => attempt(req, ctx, account)),
+    stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account, actx) => attempt(req, actx, account)),
     async refreshDue() {
       const due = opts.pool.accounts().filter((a) => a.enabled && !a.disabledReason && (tokens.peek(a.id)?.expiresAt ?? Infinity) - Date.now() < EXPIRY_MARGIN_MS);
       await Promise.allSettled(due.map((a) => tokenFor(a, true)));

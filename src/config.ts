@@ -94,6 +94,7 @@ export const configSchema = z.object({
   // image URLs are fetched with these limits (seconds, bytes)
   IMAGE_FETCH_TIMEOUT: z.coerce.number().positive().default(10),
   IMAGE_FETCH_MAX_BYTES: int(1024).default(20 * 1024 * 1024),
+  IMAGE_FETCH_ALLOW_PRIVATE: bool.default(false),
 
   // API-backed providers: the account store (DATA_DIR/accounts.json) and pool behaviour
   DATA_DIR: z.string().min(1).default('./data'),

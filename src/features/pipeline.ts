@@ -67,6 +67,7 @@ export function featureOptions(config: {
   IMAGE_MAX_COUNT: number;
   IMAGE_FETCH_TIMEOUT: number;
   IMAGE_FETCH_MAX_BYTES: number;
+  IMAGE_FETCH_ALLOW_PRIVATE: boolean;
 }): FeatureOptions {
   return {
     progress: { firstMs: config.PROGRESS_INTERVAL * 1000, maxMs: config.PROGRESS_MAX_INTERVAL * 1000 },
@@ -75,7 +76,7 @@ export function featureOptions(config: {
       maxBytes: config.IMAGE_MAX_BYTES,
       maxDimension: config.IMAGE_MAX_DIMENSION,
       maxCount: config.IMAGE_MAX_COUNT,
-      fetch: { timeoutMs: config.IMAGE_FETCH_TIMEOUT * 1000, maxBytes: config.IMAGE_FETCH_MAX_BYTES },
+      fetch: { timeoutMs: config.IMAGE_FETCH_TIMEOUT * 1000, maxBytes: config.IMAGE_FETCH_MAX_BYTES, allowPrivate: config.IMAGE_FETCH_ALLOW_PRIVATE },
     },
   };
 }

@@ -8,9 +8,10 @@ import type { ChatMessage, ChatRequest, ContentPart } from '../../src/core/reque
 import { CligateError } from '../../src/core/errors.js';
 import { normalizeImage, sniffImage } from '../../src/features/images/normalize.js';
 import { prepareImages, type ImageOptions } from '../../src/features/images/index.js';
+import { isPrivateAddress } from '../../src/features/images/address-guard.js';
 
 const limits = { maxBytes: 3_932_160, maxDimension: 2000 };
-const opts: ImageOptions = { ...limits, maxCount: 20, fetch: { timeoutMs: 2000, maxBytes: 1_000_000 } };
+const opts: ImageOptions = { ...limits, maxCount: 20, fetch: { timeoutMs: 2000, maxBytes: 1_000_000, allowPrivate: true } };
 
 const solid = (w: number, h: number, color = '#3366ff') => sharp({ create: { width: w, height: h, channels: 3, background: color } });
 /** random pixels: incompressible, so byte limits really bite */
@@ -167,6 +168,24 @@ describe('prepareImages', () => {
       expect((await fail(one(`${base}/huge.png`))).message).toMatch(/larger than 1000000 bytes \(IMAGE_FETCH_MAX_BYTES\)/);
       expect((await fail(one(`${base}/slow.png`, { ...opts, fetch: { ...opts.fetch, timeoutMs: 200 } }))).message).toMatch(/within 200 ms \(IMAGE_FETCH_TIMEOUT\)/);
       expect((await fail(one('ftp://example/x.png'))).code).toBe('image_fetch_failed');
+    });
+
+    it('private addresses are refused unless IMAGE_FETCH_ALLOW_PRIVATE: literal, by name, mapped, metadata', async () => {
+      const strict = { ...opts, fetch: { ...opts.fetch, allowPrivate: false } };
+      const port = new URL(base).port;
+      const one = (url: string) => prepareImages(req([{ role: 'user', content: [{ type: 'image', url }] }]), strict);
+      for (const url of [`${base}/red.png`, `http://localhost:${port}/red.png`, `http://[::1]:${port}/red.png`, `http://[::ffff:127.0.0.1]:${port}/red.png`, 'http://169.254.169.254/latest/meta-data/', 'http://10.1.2.3/x.png', 'http://0.0.0.0/x.png']) {
+        const err = await fail(one(url));
+        expect(err.code, url).toBe('image_fetch_failed');
+        expect(err.message, url).toMatch(/private address.*IMAGE_FETCH_ALLOW_PRIVATE/);
+      }
+    });
+
+    it('isPrivateAddress covers the non-public ranges and leaves public ones', () => {
+      for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1', '::ffff:7f00:1', '64:ff9b::7f00:1'])
+        expect(isPrivateAddress(ip), ip).toBe(true);
+      for (const ip of ['8.8.8.8', '172.32.0.1', '1.1.1.1', '2606:4700::1111', '::ffff:8.8.8.8', '::ffff:808:808'])
+        expect(isPrivateAddress(ip), ip).toBe(false);
     });
   });
 });

@@ -127,6 +127,17 @@ export const configSchema = z.object({
   CLOUDCODE_ENDPOINTS: list.default(['https://daily-cloudcode-pa.sandbox.googleapis.com', 'https://cloudcode-pa.googleapis.com']),
   CLOUDCODE_MODELS: list.default(CLOUDCODE_MODELS),
 
+  // admin API and console (/api, /admin): off while the password is empty
+  ADMIN_PASSWORD: z.string().default(''),
+  ADMIN_SESSION_HOURS: z.coerce.number().positive().default(12),
+  // usage records and chat history under DATA_DIR/usage, kept this many days (0 = forever)
+  USAGE_RETENTION_DAYS: int(0).default(30),
+  HISTORY_ENABLED: bool.default(true),
+  HISTORY_MAX_CHARS: int(100).default(4000),
+  HISTORY_LIMIT: int(1).default(500),
+  // what POST /api/proxy/test fetches through the proxy
+  PROXY_TEST_URL: z.string().url().default('https://www.google.com/generate_204'),
+
   // the model-name suffix that turns reasoning on
   THINKING_SUFFIX: z.string().regex(/^-[\w.-]+$/, 'a suffix such as -thinking').default('-thinking'),
 
@@ -137,6 +148,7 @@ export const configSchema = z.object({
   RATE_LIMIT_COUNT_TOKENS_PER_MINUTE: int(1).default(600),
   RATE_LIMIT_HEALTH_PER_MINUTE: int(1).default(300),
   RATE_LIMIT_AUTH_STATUS_PER_MINUTE: int(1).default(30),
+  RATE_LIMIT_ADMIN_LOGIN_PER_MINUTE: int(1).default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -22,6 +22,9 @@ export interface AccountHealth {
   lastError?: string;
   lastUsed?: number;
   lastSuccess?: number;
+  /** epoch ms of the last token/JWT refresh that worked, and the last one's error */
+  lastRefresh?: number;
+  lastRefreshError?: string;
 }
 
 export class HealthBook {
@@ -70,7 +73,8 @@ export class HealthBook {
 
   /** back in rotation (credentials edited, or a test passed) */
   restore(id: string): void {
-    this.map.set(id, { failures: 0 });
+    const { lastUsed, lastSuccess, lastRefresh } = this.get(id);
+    this.map.set(id, { failures: 0, ...(lastUsed ? { lastUsed } : {}), ...(lastSuccess ? { lastSuccess } : {}), ...(lastRefresh ? { lastRefresh } : {}) });
   }
 
   /**

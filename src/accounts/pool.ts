@@ -86,9 +86,40 @@ export class AccountPool {
     return account.proxy || this.opts.store.proxy || undefined;
   }
 
-  /** one refresh per account at a time; concurrent callers share it (and its error) */
+  /** one refresh per account at a time; concurrent callers share it (and its error); times kept for the admin view */
   refresh<T>(account: Account, work: () => Promise<T>): Promise<T> {
-    return this.refreshes.run(account.id, work) as Promise<T>;
+    return this.refreshes.run(account.id, async () => {
+      const h = this.health.get(account.id);
+      try {
+        const out = await work();
+        h.lastRefresh = Date.now();
+        h.lastRefreshError = undefined;
+        return out;
+      } catch (err) {
+        h.lastRefreshError = (err as Error).message;
+        throw err;
+      }
+    }) as Promise<T>;
+  }
+
+  /**
+   * an admin's credential check: `work` talks to the upstream with the account; success
+   * puts it back in rotation (and clears a persisted rejection), failure is recorded as
+   * a request's would be
+   */
+  async check(id: string, work: (account: Account) => Promise<string>, log: Logger): Promise<{ ok: true; detail: string } | { ok: false; status: number; error: string }> {
+    const account = this.opts.store.get(id);
+    if (!account || account.provider !== this.opts.provider) throw new Error(`no ${this.opts.provider} account "${id}"`);
+    try {
+      const detail = await work(account);
+      this.health.restore(id);
+      if (account.disabledReason) await this.opts.store.update(id, { disabledReason: undefined });
+      return { ok: true, detail };
+    } catch (e) {
+      const err = toCligateError(e);
+      this.record(account, err, log);
+      return { ok: false, status: err.status, error: err.message };
+    }
   }
 
   status(): AccountStatus[] {
@@ -197,6 +228,7 @@ export class AccountPool {
   ): AsyncGenerator<StreamPart> {
     // stateless gateway mode: exactly the account the request brought, no rotation, nothing stored
     if (ctx.account) {
+      ctx.onAccount?.(ctx.account.id);
       yield* this.only(ctx, ctx.account as Account, attempt);
       return;
     }
@@ -211,6 +243,7 @@ export class AccountPool {
       if (!account) break;
       tried.add(account.id);
       this.health.used(account.id);
+      ctx.onAccount?.(account.id);
       let committed = false;
       try {
         for await (const part of this.watched(ctx, account, attempt)) {

@@ -34,6 +34,7 @@ export const storeSchema = z.object({
   proxy: z.string().default(''),
   providers: z.record(z.string(), providerSchema).default({}),
   accounts: z.array(accountSchema).default([]),
+  aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
 });
 
 export const accountInputSchema = accountSchema;
@@ -87,6 +88,27 @@ export class AccountStore {
 
   settings(provider: string): StoreData['providers'][string] {
     return this.data.providers[provider] ?? {};
+  }
+
+  get aliases(): Record<string, string> {
+    return this.data.aliases;
+  }
+
+  /** sets (or with no target removes) an alias and saves */
+  async setAlias(alias: string, target: string | undefined): Promise<void> {
+    const next = { ...this.data.aliases };
+    if (target === undefined) delete next[alias];
+    else next[alias] = target;
+    this.data.aliases = next;
+    await this.save();
+  }
+
+  /** merges into a provider's settings (undefined values remove a key) and saves */
+  async setSettings(provider: string, patch: Partial<StoreData['providers'][string]>): Promise<void> {
+    const merged: Record<string, unknown> = { ...this.data.providers[provider], ...patch };
+    for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+    this.data.providers = { ...this.data.providers, [provider]: merged };
+    await this.save();
   }
 
   accounts(provider?: string): Account[] {

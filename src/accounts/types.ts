@@ -33,4 +33,6 @@ export interface StoreData {
   proxy: string;
   providers: Record<string, ProviderSettings>;
   accounts: Account[];
+  /** model aliases added in the admin console (over MODEL_ALIASES) */
+  aliases: Record<string, string>;
 }

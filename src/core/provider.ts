@@ -4,6 +4,7 @@
  */
 import type { ChatRequest } from './request.js';
 import type { StreamPart } from './stream.js';
+import type { AccountPool } from '../accounts/pool.js';
 
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
@@ -21,6 +22,8 @@ export interface ProviderContext {
   publicUrl?: string;
   /** stateless gateway mode: the one account to use, sent with the request */
   account?: RequestAccount;
+  /** account pools say which account serves the request (usage accounting, logs) */
+  onAccount?: (id: string) => void;
 }
 
 /** an account that arrives with a request instead of from the store */
@@ -61,6 +64,10 @@ export interface Provider {
   /** stateless gateway mode: an account described by the request's headers, if any (needs INTERNAL_API_KEY) */
   accountFromHeaders?(headers: Record<string, string | string[] | undefined>): RequestAccount | undefined;
   status?(): Promise<ProviderStatus>;
+  /** API providers: the account pool behind them (admin API: accounts, health) */
+  readonly pool?: AccountPool;
+  /** a real credential check of one account against the upstream (refresh a token, get a JWT); says what it got */
+  testAccount?(account: RequestAccount & { proxy?: string }): Promise<string>;
   /** stop accepting work and release everything (processes, sandboxes) */
   close?(): Promise<void>;
 }

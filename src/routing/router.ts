@@ -20,8 +20,8 @@ export interface Route {
 }
 
 export interface RouterOptions {
-  /** alias -> target model name */
-  aliases?: Record<string, string>;
+  /** alias -> target model name (a function: aliases editable while running) */
+  aliases?: Record<string, string> | (() => Record<string, string>);
   /** provider ids in the order bare names are tried; unlisted providers follow in registration order */
   order?: readonly string[];
   /** the model-name suffix that turns reasoning on (default "-thinking") */
@@ -30,7 +30,7 @@ export interface RouterOptions {
 
 export class Router {
   private readonly providers: readonly Provider[];
-  private readonly aliases: Record<string, string>;
+  private readonly aliasSource: () => Record<string, string>;
   private readonly thinkingSuffix: string;
 
   constructor(providers: readonly Provider[], opts: RouterOptions = {}) {
@@ -40,7 +40,12 @@ export class Router {
       return i === -1 ? Number.MAX_SAFE_INTEGER : i;
     };
     this.providers = [...providers].sort((a, b) => rank(a) - rank(b));
-    this.aliases = opts.aliases ?? {};
+    const aliases = opts.aliases ?? {};
+    this.aliasSource = typeof aliases === 'function' ? aliases : () => aliases;
+  }
+
+  get aliases(): Record<string, string> {
+    return this.aliasSource();
   }
 
   all(): readonly Provider[] {

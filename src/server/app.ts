@@ -29,6 +29,10 @@ import { healthRoute } from './routes/health.js';
 import { modelsRoutes } from './routes/models.js';
 import { geminiModelsRoutes } from './routes/gemini-models.js';
 import { authStatusRoute } from './routes/auth-status.js';
+import { adminApi, adminConsole } from '../admin/index.js';
+import type { AdminDeps } from '../admin/deps.js';
+import type { AdminAuth } from '../admin/auth.js';
+import { usageRecorder } from '../usage/recorder.js';
 
 export interface AppDeps {
   config: Config;
@@ -38,6 +42,8 @@ export interface AppDeps {
   inflight?: InFlight;
   /** generated images served at /image/:file */
   images?: ImageCache;
+  /** usage accounting, history and the admin API/console */
+  admin?: AdminDeps & { auth: AdminAuth };
   /** flips to true when draining: new requests are refused */
   isDraining?: () => boolean;
 }
@@ -56,7 +62,11 @@ export function createApp(deps: AppDeps) {
   app.set('query parser', 'simple');
 
   app.use(requestLog(log));
-  app.use(cors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, maxAge: 600 }));
+  if (deps.admin) app.use(usageRecorder(deps.admin.usage, deps.admin.history));
+  const corsMw = cors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, maxAge: 600 });
+  // the admin API and console are same-origin only: no CORS headers for them
+  const isAdminPath = (p: string) => p === '/admin' || p.startsWith('/admin/') || (p.startsWith('/api/') && !p.startsWith('/api/ai/'));
+  app.use((req, res, next) => (isAdminPath(req.path) ? next() : corsMw(req, res, next)));
 
   const limits = (n: number, what: string) => perMinute(n, what, config.RATE_LIMIT_ENABLED);
   const chatLimit = limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat');
@@ -64,7 +74,7 @@ export function createApp(deps: AppDeps) {
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
   // non-strict: a JSON string or array is valid JSON, and the surface says it must be an object
   const json = express.json({ limit: config.BODY_LIMIT, strict: false });
-  const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), internalApiKey: config.INTERNAL_API_KEY, log };
+  const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), internalApiKey: config.INTERNAL_API_KEY, log, historyChars: config.HISTORY_ENABLED ? config.HISTORY_MAX_CHARS : 0 };
   const notDraining: RequestHandler = (_req, res, next) => {
     if (!deps.isDraining?.()) return next();
     res.set('Connection', 'close');
@@ -138,6 +148,13 @@ export function createApp(deps: AppDeps) {
     ),
   );
   app.use('/api/ai', apiAi);
+
+  // --- admin API and console ---
+  if (deps.admin) {
+    app.use('/api', adminApi(deps.admin, deps.admin.auth, limits(config.RATE_LIMIT_ADMIN_LOGIN_PER_MINUTE, 'admin login')));
+    app.get('/admin', (req, res, next) => (req.originalUrl.endsWith('/') || req.originalUrl.includes('/?') ? next() : res.redirect(301, '/admin/')));
+    app.use('/admin', adminConsole());
+  }
 
   app.use((req, _res, next) => next(new NotFound(`Unknown endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`, { code: 'unknown_url' })));
   app.use(errorHandler(openaiSurface, log));

@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import type { InFlight } from './inflight.js';
 import { sendError } from './errors.js';
 import { planFeatures, type FeatureOptions } from '../features/pipeline.js';
+import { Exchange } from '../usage/exchange.js';
 
 export interface ChatHandlerDeps {
   router: Router;
@@ -28,6 +29,8 @@ export interface ChatHandlerDeps {
   /** stateless gateway mode: per-request accounts need this key ("" = off) */
   internalApiKey: string;
   log: Logger;
+  /** answer characters kept for the history viewer (0 = history off) */
+  historyChars: number;
 }
 
 const OPENS_STREAM = new Set<StreamPart['type']>(['text-delta', 'reasoning-delta', 'tool-call', 'usage', 'finish']);
@@ -73,13 +76,15 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       const route = deps.router.resolve(chat.model);
       const provider = route.provider;
       res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
+      const exchange = new Exchange(chat, deps.historyChars);
+      res.locals.exchange = exchange;
       // the provider gets the routed name; encoders keep the name the client asked for
       const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
       const account = requestAccount(provider, req, deps.internalApiKey);
       const plan = await planFeatures(routed, provider, deps.features, ctl.signal);
       if (plan.decided.xml?.xml || plan.decided.emulatedTools) log.debug(plan.decided, 'features');
-      const ctx = { signal: ctl.signal, requestId, log, publicUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`, ...(account ? { account } : {}) };
-      const run = () => plan.transform(provider.stream(plan.request, ctx));
+      const ctx = { signal: ctl.signal, requestId, log, publicUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`, ...(account ? { account } : {}), onAccount: (id: string) => (exchange.account = id) };
+      const run = () => exchange.watch(plan.transform(provider.stream(plan.request, ctx)));
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)
       const id = requestId.replace(/[^A-Za-z0-9]/g, '');
 

@@ -4,6 +4,7 @@
  * period, then abort the rest, which kills their CLI trees and removes sandboxes).
  */
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -20,6 +21,9 @@ import { createApp } from './app.js';
 import { AccountStore } from '../accounts/store.js';
 import { closeDispatchers } from '../accounts/http.js';
 import { ImageCache } from '../features/image-cache.js';
+import { UsageBook } from '../usage/book.js';
+import { History } from '../usage/history.js';
+import { AdminAuth, loadSecret } from '../admin/auth.js';
 
 /** copied into DATA_DIR on first run */
 const EXAMPLE_ACCOUNTS = path.resolve(import.meta.dirname, '../../config/accounts.example.json');
@@ -49,13 +53,28 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
   const images = new ImageCache(path.resolve(config.DATA_DIR, 'images'), config.IMAGE_CACHE_TTL_MINUTES * 60_000);
   await images.start();
+  const usageDir = path.resolve(config.DATA_DIR, 'usage');
+  const usage = new UsageBook(usageDir, config.USAGE_RETENTION_DAYS);
+  const history = new History(usageDir, config.USAGE_RETENTION_DAYS, { enabled: config.HISTORY_ENABLED, maxChars: config.HISTORY_MAX_CHARS, limit: config.HISTORY_LIMIT });
+  await usage.start();
+  await history.start();
+  // retention: day files past it are deleted, hourly
+  const sweeper = setInterval(() => {
+    usage.prune();
+    void usage.log.sweep().catch(() => {});
+    void history.log.sweep().catch(() => {});
+  }, 3_600_000);
+  sweeper.unref();
+  const auth = new AdminAuth(config.ADMIN_PASSWORD, config.ADMIN_PASSWORD ? await loadSecret(path.resolve(config.DATA_DIR)) : randomBytes(32), config.ADMIN_SESSION_HOURS * 3_600_000);
   const router = new Router(createProviders(config, runtime, env, { store, images }), {
-    aliases: config.MODEL_ALIASES,
+    // stored aliases (admin console) over MODEL_ALIASES
+    aliases: () => ({ ...config.MODEL_ALIASES, ...store.aliases }),
     order: config.PROVIDER_ORDER,
     thinkingSuffix: config.THINKING_SUFFIX,
   });
   let draining = false;
-  const { app, inflight } = createApp({ config, router, pool, log, images, isDraining: () => draining });
+  const admin = { config, store, router, usage, history, log, auth };
+  const { app, inflight } = createApp({ config, router, pool, log, images, admin, isDraining: () => draining });
 
   const server = http.createServer(app);
   // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them
@@ -86,6 +105,8 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
       await backgroundSettled(); // sandboxes removed, pending cleanups recorded
       cleanup.close();
       images.stop();
+      clearInterval(sweeper);
+      await Promise.all([usage.log.flush(), history.log.flush()]);
       await closeDispatchers();
       await Promise.all(router.all().map((p) => p.close?.()));
       server.closeAllConnections();

@@ -1,51 +1,30 @@
 /** Outbound requests of API providers go through the configured proxy: the account's, else the global one. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fetchVia, closeDispatchers } from '../../src/accounts/http.js';
 import { AccountStore } from '../../src/accounts/store.js';
 import { AccountPool } from '../../src/accounts/pool.js';
+import { startForwardProxy, type ForwardProxy } from '../fakes/forward-proxy.js';
 
 let target: http.Server;
 let targetUrl = '';
-let proxy: http.Server;
+let proxy: ForwardProxy;
 let proxyUrl = '';
-const tunnels: string[] = [];
-const plain: string[] = [];
+let tunnels: string[] = [];
+let plain: string[] = [];
 
 beforeAll(async () => {
   target = http.createServer((_req, res) => res.end('from target'));
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-  // a minimal forward proxy: CONNECT tunnels and absolute-form requests, each recorded
-  proxy = http.createServer((req, res) => {
-    plain.push(req.url ?? '');
-    const up = http.request(req.url!, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  proxy.on('connect', (req, socket, head) => {
-    tunnels.push(req.url ?? '');
-    const [host, port] = (req.url ?? '').split(':');
-    const up = net.connect(Number(port), host, () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
-    });
-    up.on('error', () => socket.destroy());
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  proxy = await startForwardProxy();
+  ({ url: proxyUrl, tunnels, plain } = proxy);
 });
 afterAll(async () => {
   await closeDispatchers();
-  proxy.closeAllConnections();
+  await proxy.close();
   target.closeAllConnections();
-  await new Promise((r) => proxy.close(r));
   await new Promise((r) => target.close(r));
 });
 

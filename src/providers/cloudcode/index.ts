@@ -46,12 +46,12 @@ export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvid
   const tokens = new TokenCache<{ accessToken: string; expiresAt: number }>(opts.pool, 60_000);
   const sigs = new SignatureCache();
 
-  async function tokenFor(account: Account): Promise<string> {
+  async function tokenFor(account: Account, force = false): Promise<string> {
     const t = await tokens.get(account, () => {
       const refresh = account.credentials.refresh_token;
       if (!refresh) throw new Unauthorized(`Cloud Code account "${account.id}" has no refresh_token.`, { code: 'account_incomplete' });
       return refreshAccessToken(opts.endpoints.token, opts.oauth, refresh, opts.pool.proxyFor(account));
-    });
+    }, { force });
     return t.accessToken;
   }
 
@@ -99,6 +99,11 @@ export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvid
     models: (): ModelInfo[] => (opts.pool.accounts().some((a) => a.enabled) ? opts.models().map((id) => ({ id, provider: PROVIDER_ID })) : []),
     handles: (model) => opts.models().includes(model),
     nativeTools: true,
+    pool: opts.pool,
+    async testAccount(account) {
+      const token = await tokenFor(account as Account, true);
+      return `token refreshed; project ${await projectFor(account as Account, token)}`;
+    },
     stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account, actx) => attempt(req, actx, account)),
     async accountLimits() {
       return Promise.all(

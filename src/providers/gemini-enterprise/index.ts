@@ -62,8 +62,8 @@ export function createGeminiEnterpriseProvider(opts: GeminiEnterpriseOptions): P
   const jwts = new TokenCache<{ jwt: string; expiresAt: number }>(opts.pool, 0);
   const sessions = new Map<string, string>();
 
-  async function jwtFor(account: Account, creds: EnterpriseCredentials, signal: AbortSignal): Promise<string> {
-    const t = await jwts.get(account, async () => ({ jwt: await fetchJwt(opts.endpoints, creds, opts.pool.proxyFor(account), signal), expiresAt: Date.now() + JWT_REUSE_MS }));
+  async function jwtFor(account: Account, creds: EnterpriseCredentials, signal: AbortSignal, force = false): Promise<string> {
+    const t = await jwts.get(account, async () => ({ jwt: await fetchJwt(opts.endpoints, creds, opts.pool.proxyFor(account), signal), expiresAt: Date.now() + JWT_REUSE_MS }), { force });
     return t.jwt;
   }
 
@@ -126,6 +126,11 @@ export function createGeminiEnterpriseProvider(opts: GeminiEnterpriseOptions): P
     // listed only when an account could serve them; the names still route here (and get a clear 503)
     models: (): ModelInfo[] => (opts.pool.accounts().some((a) => a.enabled) ? opts.models().map((id) => ({ id, provider: PROVIDER_ID })) : []),
     handles: (model) => opts.models().includes(model),
+    pool: opts.pool,
+    async testAccount(account) {
+      await jwtFor(account as Account, credentialsOf(account as Account), AbortSignal.timeout(30_000), true);
+      return 'JWT issued';
+    },
     stream: (req, ctx) => opts.pool.stream(ctx, req.sessionKey, (account, actx) => attempt(req, actx, account)),
     status: async () => ({
       id: PROVIDER_ID,

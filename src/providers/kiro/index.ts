@@ -123,6 +123,11 @@ export function createKiroProvider(opts: KiroOptions): KiroProvider {
       await Promise.allSettled(due.map((a) => tokenFor(a, true)));
     },
     tokenOf: (id) => tokens.peek(id),
+    pool: opts.pool,
+    async testAccount(account) {
+      const t = await tokenFor(account as Account, true);
+      return `token refreshed; valid for ${Math.round((t.expiresAt - Date.now()) / 60_000)} min`;
+    },
     async status() {
       const accounts = await Promise.all(
         opts.pool.status().map(async (s) => {

@@ -1,0 +1,427 @@
+/* cligate admin console: plain DOM, no framework. Every value from the server is put in
+ * the page as text (textContent), never as HTML: history holds whatever clients sent. */
+'use strict';
+
+const $ = (sel) => document.querySelector(sel);
+const state = { csrf: '', tab: 'overview', providers: [], accounts: [], editing: null, charts: [] };
+
+/** known credential fields per provider (the form offers them; any field may be added) */
+const CREDENTIAL_FIELDS = {
+  kiro: ['refresh_token', 'auth_method', 'client_id', 'client_secret', 'region', 'profile_arn'],
+  'gemini-enterprise': ['team_id', 'secure_c_ses', 'host_c_oses', 'csesidx', 'user_agent'],
+  cloudcode: ['refresh_token', 'project_id', 'email'],
+};
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+function notice(text, bad = false) {
+  const n = $('#notice');
+  n.textContent = text;
+  n.className = bad ? 'bad' : '';
+  n.hidden = false;
+  clearTimeout(notice.timer);
+  notice.timer = setTimeout(() => (n.hidden = true), 4000);
+}
+
+async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = state.csrf;
+  const res = await fetch(`/api${path}`, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && path !== '/login') showLogin();
+  if (!res.ok) throw new Error(data?.error?.message ?? `HTTP ${res.status}`);
+  return data;
+}
+
+const when = (t) => (t ? new Date(t).toLocaleString() : '—');
+const ago = (t) => {
+  if (!t) return '—';
+  const s = Math.round((Date.now() - t) / 1000);
+  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : s < 86400 ? `${Math.round(s / 3600)} h ago` : when(t);
+};
+const num = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : String(n));
+
+// --- session -------------------------------------------------------------------------
+
+function showLogin(message) {
+  $('#tabs').hidden = true;
+  $('#logout').hidden = true;
+  for (const s of document.querySelectorAll('.tab')) s.hidden = true;
+  $('#login').hidden = false;
+  $('#login-error').textContent = message ?? '';
+}
+
+async function start() {
+  const res = await fetch('/api/session', { credentials: 'same-origin' });
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 503) {
+    showLogin(data?.error?.message ?? 'The admin API is off.');
+    $('#login-form').querySelector('button').disabled = true;
+    return;
+  }
+  if (!data.authenticated) return showLogin();
+  state.csrf = data.csrf;
+  $('#login').hidden = true;
+  $('#tabs').hidden = false;
+  $('#logout').hidden = false;
+  show(state.tab);
+}
+
+$('#login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const password = new FormData(e.target).get('password');
+  try {
+    await api('POST', '/login', { password });
+    e.target.reset();
+    await start();
+  } catch (err) {
+    $('#login-error').textContent = err.message;
+  }
+});
+
+$('#logout').addEventListener('click', async () => {
+  await api('POST', '/logout').catch(() => {});
+  state.csrf = '';
+  showLogin('Logged out.');
+});
+
+// --- tabs ----------------------------------------------------------------------------
+
+const loaders = { overview: loadOverview, accounts: loadAccounts, models: loadModels, history: loadHistory, config: loadConfig };
+
+function show(tab) {
+  state.tab = tab;
+  for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.tab === tab);
+  for (const s of document.querySelectorAll('.tab')) s.hidden = s.id !== tab;
+  loaders[tab]().catch((err) => notice(err.message, true));
+}
+for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => show(b.dataset.tab));
+
+// --- overview: cards, charts, pools --------------------------------------------------
+
+const PALETTE = ['#2f6fde', '#e8743b', '#19a979', '#ed4a7b', '#945ecf', '#13a4b4', '#525df4', '#bf399e', '#6c8893', '#ee6868'];
+
+function drawChart(target, buckets, series, value, unit) {
+  target.replaceChildren();
+  if (!window.uPlot) {
+    target.append(h('p', { class: 'muted' }, 'Chart library not loaded.'));
+    return;
+  }
+  const x = buckets.map((b) => b / 1000);
+  const data = [x, ...series.map((s) => s.points.map(value))];
+  const opts = {
+    width: Math.max(320, target.clientWidth || 900),
+    height: 240,
+    series: [{}, ...series.map((s, i) => ({ label: s.group, stroke: PALETTE[i % PALETTE.length], fill: `${PALETTE[i % PALETTE.length]}22`, width: 2, points: { show: buckets.length < 60 } }))],
+    axes: [{}, { label: unit, size: 60 }],
+    scales: { y: { range: (_u, min, max) => [0, Math.max(1, max)] } },
+  };
+  if (!series.length) data.push(x.map(() => 0)) && opts.series.push({ label: 'no requests', stroke: '#ccc' });
+  state.charts.push(new window.uPlot(opts, data, target));
+}
+
+async function loadOverview() {
+  const [hours, bucket] = $('#range').value.split(':');
+  const groupBy = $('#group').value;
+  const [usage, pool] = await Promise.all([api('GET', `/usage?hours=${hours}&bucket=${bucket}&groupBy=${groupBy}`), api('GET', '/pool')]);
+  const t = usage.totals;
+  $('#cards').replaceChildren(
+    ...[
+      ['requests', num(t.requests)],
+      ['errors', `${num(t.errors)}${t.requests ? ` (${((100 * t.errors) / t.requests).toFixed(1)}%)` : ''}`],
+      ['tokens in', num(t.tokensIn)],
+      ['tokens out', num(t.tokensOut)],
+      ['cached tokens', num(t.tokensCached)],
+      ['mean duration', t.requests ? `${Math.round(t.durationMs / t.requests)} ms` : '—'],
+    ].map(([label, value]) => h('div', { class: 'card' }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label))),
+  );
+  for (const c of state.charts.splice(0)) c.destroy();
+  drawChart($('#chart-requests'), usage.buckets, usage.series, (p) => p.requests, 'requests');
+  drawChart($('#chart-tokens'), usage.buckets, usage.series, (p) => p.tokensIn + p.tokensOut, 'tokens');
+  $('#pools').replaceChildren(
+    h('table', {}, h('thead', {}, h('tr', {}, ['Provider', 'Accounts', 'Usable', 'Cooling', 'Unavailable', 'Disabled'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, pool.providers.map((p) => h('tr', {}, h('td', {}, p.id), h('td', {}, p.summary.total), h('td', {}, p.summary.usable), h('td', {}, p.summary.cooling), h('td', {}, p.summary.unavailable), h('td', {}, p.summary.disabled))))),
+  );
+}
+$('#range').addEventListener('change', () => loadOverview().catch((e) => notice(e.message, true)));
+$('#group').addEventListener('change', () => loadOverview().catch((e) => notice(e.message, true)));
+$('#refresh').addEventListener('click', () => loadOverview().catch((e) => notice(e.message, true)));
+
+// --- accounts ------------------------------------------------------------------------
+
+function statusBadge(a) {
+  if (!a.enabled) return h('span', { class: 'badge off' }, 'disabled');
+  if (a.disabledReason || a.state.unavailable) return h('span', { class: 'badge bad', title: a.disabledReason ?? a.state.unavailable }, 'rejected');
+  if (a.state.coolUntil && a.state.coolUntil > Date.now()) return h('span', { class: 'badge warn' }, `cooling ${Math.ceil((a.state.coolUntil - Date.now()) / 1000)} s`);
+  return h('span', { class: 'badge ok' }, 'ready');
+}
+
+async function loadAccounts() {
+  const filter = $('#account-filter').value;
+  const data = await api('GET', `/accounts${filter ? `?provider=${encodeURIComponent(filter)}` : ''}`);
+  state.providers = data.providers;
+  state.accounts = data.accounts;
+  const sel = $('#account-filter');
+  if (sel.options.length === 1) for (const p of data.providers) sel.append(h('option', { value: p }, p));
+  const rows = data.accounts.map((a) =>
+    h('tr', { 'data-id': a.id },
+      h('td', {}, a.id),
+      h('td', {}, a.provider),
+      h('td', {}, a.label ?? ''),
+      h('td', { class: 'status' }, statusBadge(a)),
+      h('td', {}, a.weight),
+      h('td', {}, ago(a.state.lastUsed)),
+      h('td', { class: 'err' }, a.disabledReason ?? a.state.lastError ?? ''),
+      h('td', { class: 'actions-cell' },
+        h('button', { class: 'small test', onclick: () => testAccount(a.id) }, 'Test'),
+        h('button', { class: 'small ghost', onclick: () => toggleAccount(a) }, a.enabled ? 'Disable' : 'Enable'),
+        h('button', { class: 'small ghost', onclick: () => editAccount(a) }, 'Edit'),
+        h('button', { class: 'small danger', onclick: () => deleteAccount(a.id) }, 'Delete'),
+      ),
+    ),
+  );
+  $('#account-table tbody').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No accounts yet.'))]));
+}
+$('#account-filter').addEventListener('change', () => loadAccounts().catch((e) => notice(e.message, true)));
+
+async function testAccount(id) {
+  notice(`Testing ${id}…`);
+  try {
+    const r = await api('POST', `/accounts/${encodeURIComponent(id)}/test`);
+    notice(r.ok ? `${id}: OK — ${r.detail} (${r.ms} ms)` : `${id}: failed — ${r.error}`, !r.ok);
+  } catch (err) {
+    notice(err.message, true);
+  }
+  await loadAccounts();
+}
+
+async function toggleAccount(a) {
+  await api('PATCH', `/accounts/${encodeURIComponent(a.id)}`, { enabled: !a.enabled }).catch((e) => notice(e.message, true));
+  await loadAccounts();
+}
+
+async function deleteAccount(id) {
+  if (!confirm(`Delete account ${id}?`)) return;
+  await api('DELETE', `/accounts/${encodeURIComponent(id)}`).catch((e) => notice(e.message, true));
+  await loadAccounts();
+}
+
+function credentialRow(name = '', value = '') {
+  const row = h('div', { class: 'cred-row' },
+    h('input', { class: 'cred-name', placeholder: 'name', value: name }),
+    h('input', { class: 'cred-value', placeholder: 'value', value, type: /token|secret|ses|key/i.test(name) ? 'password' : 'text' }),
+    h('button', { type: 'button', class: 'small ghost', onclick: () => row.remove() }, '×'),
+  );
+  return row;
+}
+
+function openForm(account) {
+  const f = $('#account-form');
+  state.editing = account ?? null;
+  f.reset();
+  $('#account-error').textContent = '';
+  $('#account-form-title').textContent = account ? `Edit ${account.id}` : 'Add account';
+  const providerSel = f.elements.provider;
+  providerSel.replaceChildren(...state.providers.map((p) => h('option', { value: p }, p)));
+  providerSel.disabled = !!account;
+  f.elements.id.disabled = !!account;
+  const fill = (provider) => {
+    const names = account ? Object.keys(account.credentials) : (CREDENTIAL_FIELDS[provider] ?? ['refresh_token']);
+    $('#credential-rows').replaceChildren(...names.map((n) => credentialRow(n, account ? account.credentials[n] : '')));
+  };
+  if (account) {
+    providerSel.value = account.provider;
+    f.elements.id.value = account.id;
+    f.elements.label.value = account.label ?? '';
+    f.elements.weight.value = account.weight;
+    f.elements.proxy.value = account.proxy ?? '';
+    f.elements.enabled.checked = account.enabled;
+  } else if ($('#account-filter').value) providerSel.value = $('#account-filter').value;
+  providerSel.onchange = () => fill(providerSel.value);
+  fill(providerSel.value);
+  f.hidden = false;
+  f.scrollIntoView({ behavior: 'smooth' });
+}
+const editAccount = (a) => openForm(a);
+$('#add-account').addEventListener('click', () => openForm());
+$('#add-credential').addEventListener('click', () => $('#credential-rows').append(credentialRow()));
+$('#cancel-account').addEventListener('click', () => ($('#account-form').hidden = true));
+
+$('#account-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const credentials = {};
+  for (const row of document.querySelectorAll('#credential-rows .cred-row')) {
+    const name = row.querySelector('.cred-name').value.trim();
+    const value = row.querySelector('.cred-value').value;
+    if (name && value !== '') credentials[name] = value;
+  }
+  const body = {
+    label: f.elements.label.value || undefined,
+    weight: Number(f.elements.weight.value || 100),
+    enabled: f.elements.enabled.checked,
+    proxy: f.elements.proxy.value.trim(),
+    credentials,
+  };
+  try {
+    if (state.editing) await api('PATCH', `/accounts/${encodeURIComponent(state.editing.id)}`, body);
+    else {
+      if (!body.proxy) delete body.proxy;
+      await api('POST', '/accounts', { ...body, provider: f.elements.provider.value, id: f.elements.id.value.trim() || undefined });
+    }
+    f.hidden = true;
+    notice('Saved.');
+    await loadAccounts();
+  } catch (err) {
+    $('#account-error').textContent = err.message;
+  }
+});
+
+// --- models and aliases --------------------------------------------------------------
+
+async function loadModels() {
+  const data = await api('GET', '/models');
+  $('#model-providers').replaceChildren(
+    ...data.providers.map((p) => {
+      const card = h('div', { class: 'card' }, h('h3', {}, `${p.id} `, h('span', { class: 'muted' }, p.kind === 'cli' ? '(CLI: models from its environment variables)' : '(account pool)')));
+      if (!p.editable) {
+        card.append(h('p', {}, p.models.join(', ') || '(none)'));
+        return card;
+      }
+      const area = h('textarea', { 'aria-label': `${p.id} models` }, (p.configured ?? p.models).join('\n'));
+      card.append(
+        area,
+        h('div', { class: 'actions' },
+          h('button', { onclick: async () => {
+            const models = area.value.split(/[\s,]+/).filter(Boolean);
+            await api('PUT', `/models/${p.id}`, { models }).then(() => notice('Model list saved.'), (e) => notice(e.message, true));
+            loadModels();
+          } }, 'Save models'),
+          h('button', { class: 'ghost', onclick: async () => {
+            await api('DELETE', `/models/${p.id}`).then(() => notice('Back to the defaults.'), (e) => notice(e.message, true));
+            loadModels();
+          } }, 'Reset to defaults'),
+        ),
+      );
+      return card;
+    }),
+  );
+  const rows = [
+    ...Object.entries(data.aliases.environment).map(([a, t]) => h('tr', {}, h('td', {}, a), h('td', {}, t), h('td', { class: 'muted' }, 'MODEL_ALIASES'), h('td', {}))),
+    ...Object.entries(data.aliases.stored).map(([a, t]) =>
+      h('tr', {}, h('td', {}, a), h('td', {}, t), h('td', { class: 'muted' }, 'console'),
+        h('td', {}, h('button', { class: 'small danger', onclick: async () => {
+          await api('DELETE', `/models/aliases/${encodeURIComponent(a)}`).catch((e) => notice(e.message, true));
+          loadModels();
+        } }, 'Delete'))),
+    ),
+  ];
+  $('#alias-table tbody').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No aliases.'))]));
+}
+
+$('#alias-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  try {
+    await api('PUT', `/models/aliases/${encodeURIComponent(f.elements.alias.value.trim())}`, { target: f.elements.target.value.trim() });
+    f.reset();
+    $('#alias-error').textContent = '';
+    loadModels();
+  } catch (err) {
+    $('#alias-error').textContent = err.message;
+  }
+});
+
+// --- history -------------------------------------------------------------------------
+
+async function loadHistory() {
+  const q = $('#history-q').value.trim();
+  const data = await api('GET', `/history?limit=200${q ? `&q=${encodeURIComponent(q)}` : ''}`);
+  $('#history-off').hidden = data.enabled;
+  const rows = data.entries.map((e) =>
+    h('tr', { class: 'clickable', onclick: () => showChat(e) },
+      h('td', {}, when(e.t)), h('td', {}, e.model), h('td', {}, e.provider), h('td', {}, e.account ?? ''),
+      h('td', {}, h('span', { class: `badge ${e.status < 400 ? 'ok' : 'bad'}` }, e.status)), h('td', {}, e.durationMs),
+      h('td', {}, e.prompt.length > 90 ? `${e.prompt.slice(0, 90)}…` : e.prompt)),
+  );
+  $('#history-table tbody').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No chats recorded yet.'))]));
+}
+
+function showChat(e) {
+  const d = $('#history-detail');
+  d.replaceChildren(
+    h('h3', {}, `${e.model} · ${when(e.t)}`),
+    h('p', { class: 'muted' }, `${e.dialect} · ${e.provider}${e.account ? ` · ${e.account}` : ''} · status ${e.status} · ${e.durationMs} ms · ${e.messages} message(s) · request ${e.requestId}`),
+    h('h4', {}, 'Prompt (last user turn)'), h('pre', {}, e.prompt),
+    h('h4', {}, 'Answer'), h('pre', {}, e.answer || '(no text)'),
+    e.toolCalls ? h('p', {}, `Tool calls: ${e.toolCalls.join(', ')}`) : null,
+    e.error ? h('p', { class: 'error' }, e.error) : null,
+  );
+  d.hidden = false;
+  d.scrollIntoView({ behavior: 'smooth' });
+}
+$('#history-refresh').addEventListener('click', () => loadHistory().catch((e) => notice(e.message, true)));
+$('#history-q').addEventListener('keydown', (e) => e.key === 'Enter' && loadHistory().catch((err) => notice(err.message, true)));
+
+// --- configuration -------------------------------------------------------------------
+
+async function loadConfig() {
+  const pool = await api('GET', '/pool');
+  $('#proxy-current').textContent = pool.proxy || '(none: direct)';
+}
+
+$('#export').addEventListener('click', async () => {
+  const data = await api('GET', '/config').catch((e) => notice(e.message, true));
+  if (!data) return;
+  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+  const a = h('a', { href: url, download: `cligate-config-${new Date().toISOString().slice(0, 10)}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+});
+
+$('#import').addEventListener('click', async () => {
+  const file = $('#import-file').files[0];
+  $('#import-error').textContent = '';
+  if (!file) return ($('#import-error').textContent = 'Choose a file first.');
+  let body;
+  try {
+    body = JSON.parse(await file.text());
+  } catch {
+    return ($('#import-error').textContent = 'That file is not JSON.');
+  }
+  if (!confirm('Replace the whole configuration with this file?')) return;
+  try {
+    const r = await api('PUT', '/config', body);
+    notice(`Imported: ${r.accounts} account(s).`);
+  } catch (err) {
+    $('#import-error').textContent = err.message;
+  }
+});
+
+$('#proxy-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const body = {};
+  if (f.elements.proxy.value.trim()) body.proxy = f.elements.proxy.value.trim();
+  if (f.elements.url.value.trim()) body.url = f.elements.url.value.trim();
+  try {
+    $('#proxy-result').textContent = JSON.stringify(await api('POST', '/proxy/test', body), null, 2);
+  } catch (err) {
+    $('#proxy-result').textContent = err.message;
+  }
+});
+
+start().catch((err) => showLogin(err.message));

@@ -1,0 +1,89 @@
+/**
+ * An append-only log of JSON lines, one file per UTC day (`<prefix>-YYYY-MM-DD.jsonl`),
+ * files older than the retention deleted. Appends are queued one at a time; a crash can
+ * at worst leave a torn last line, which reading skips. Chosen over SQLite: no native
+ * build (this machine's npm runs no install scripts), no server, and day files make
+ * retention a file deletion.
+ */
+import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+const DAY_MS = 86_400_000;
+
+export class DailyJsonl<T extends { t: number }> {
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly prefix: string,
+    /** days kept, counting today (0 = keep forever) */
+    private readonly retentionDays: number,
+  ) {}
+
+  private fileFor(t: number): string {
+    return path.join(this.dir, `${this.prefix}-${new Date(t).toISOString().slice(0, 10)}.jsonl`);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.sweep();
+  }
+
+  append(record: T): void {
+    const line = `${JSON.stringify(record)}\n`;
+    this.pending++;
+    this.queue = this.queue
+      .then(() => appendFile(this.fileFor(record.t), line, { mode: 0o600 }))
+      .catch(() => {})
+      .finally(() => this.pending--);
+  }
+
+  /** resolves when every queued append is on disk */
+  flush(): Promise<void> {
+    return this.queue;
+  }
+
+  private async files(): Promise<{ file: string; day: number }[]> {
+    const re = new RegExp(`^${this.prefix}-(\\d{4}-\\d{2}-\\d{2})\\.jsonl$`);
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names
+      .map((n) => ({ n, m: re.exec(n) }))
+      .filter((x) => x.m)
+      .map((x) => ({ file: path.join(this.dir, x.n), day: Date.parse(`${x.m![1]}T00:00:00Z`) }))
+      .sort((a, b) => a.day - b.day);
+  }
+
+  /** removes day files past the retention */
+  async sweep(now = Date.now()): Promise<number> {
+    if (!this.retentionDays) return 0;
+    const cutoff = Math.floor(now / DAY_MS) * DAY_MS - (this.retentionDays - 1) * DAY_MS;
+    let removed = 0;
+    for (const f of await this.files()) {
+      if (f.day < cutoff) {
+        await rm(f.file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** every record with t >= since, oldest first; torn or foreign lines are skipped */
+  async read(since = 0): Promise<T[]> {
+    await this.flush();
+    const out: T[] = [];
+    for (const f of await this.files()) {
+      if (f.day + DAY_MS <= since) continue;
+      for (const line of (await readFile(f.file, 'utf8')).split('\n')) {
+        if (!line) continue;
+        try {
+          const r = JSON.parse(line) as T;
+          if (typeof r?.t === 'number' && r.t >= since) out.push(r);
+        } catch {
+          // a line cut by a crash
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What one chat request exchanged, for usage and history: the last user turn, the
+ * answer text as it streams (capped), tool calls, the serving account. The chat handler
+ * passes the provider's parts through `watch`; nothing is buffered beyond the cap.
+ */
+import type { ChatRequest } from '../core/request.js';
+import { messageText } from '../core/request.js';
+import type { StreamPart } from '../core/stream.js';
+
+export class Exchange {
+  answer = '';
+  toolCalls: string[] = [];
+  account?: string;
+  readonly prompt: string;
+  readonly messages: number;
+
+  constructor(
+    req: ChatRequest,
+    /** answer characters kept (0 = none: history is off) */
+    private readonly keepChars: number,
+  ) {
+    const lastUser = [...req.messages].reverse().find((m) => m.role === 'user');
+    const images = lastUser?.content.filter((p) => p.type === 'image').length ?? 0;
+    const toolResults = lastUser?.content.filter((p) => p.type === 'tool-result').length ?? 0;
+    this.prompt = keepChars
+      ? `${lastUser ? messageText(lastUser) : ''}${images ? ` [${images} image(s)]` : ''}${toolResults ? ` [${toolResults} tool result(s)]` : ''}`.slice(0, keepChars + 64)
+      : '';
+    this.messages = req.messages.length;
+  }
+
+  async *watch(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+    for await (const part of parts) {
+      if (this.keepChars) {
+        if (part.type === 'text-delta' && this.answer.length <= this.keepChars) this.answer += part.text;
+        else if (part.type === 'tool-call') this.toolCalls.push(part.name);
+      }
+      yield part;
+    }
+  }
+}

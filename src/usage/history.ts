@@ -1,0 +1,68 @@
+/**
+ * Recent chats for the admin history viewer: request and answer text, each cut to a
+ * limit, the newest `limit` kept in memory and every entry appended to day files
+ * (same retention as usage). Off with HISTORY_ENABLED=false: then nothing is kept.
+ */
+import { DailyJsonl } from './daily-jsonl.js';
+
+export interface HistoryEntry {
+  t: number;
+  requestId: string;
+  dialect: string;
+  provider: string;
+  model: string;
+  account?: string;
+  status: number;
+  durationMs: number;
+  /** the last user turn (and how many messages came with it) */
+  prompt: string;
+  messages: number;
+  answer: string;
+  toolCalls?: string[];
+  error?: string;
+}
+
+export class History {
+  private readonly recent: HistoryEntry[] = [];
+  readonly log: DailyJsonl<HistoryEntry>;
+
+  constructor(
+    dir: string,
+    retentionDays: number,
+    readonly opts: { enabled: boolean; maxChars: number; limit: number },
+  ) {
+    this.log = new DailyJsonl<HistoryEntry>(dir, 'history', retentionDays);
+  }
+
+  async start(): Promise<void> {
+    if (!this.opts.enabled) return;
+    await this.log.start();
+    const all = await this.log.read();
+    this.recent.push(...all.slice(-this.opts.limit));
+  }
+
+  cut(text: string): string {
+    return text.length > this.opts.maxChars ? `${text.slice(0, this.opts.maxChars)}… [${text.length - this.opts.maxChars} more characters]` : text;
+  }
+
+  add(entry: HistoryEntry): void {
+    if (!this.opts.enabled) return;
+    const e = { ...entry, prompt: this.cut(entry.prompt), answer: this.cut(entry.answer) };
+    this.recent.push(e);
+    if (this.recent.length > this.opts.limit) this.recent.splice(0, this.recent.length - this.opts.limit);
+    this.log.append(e);
+  }
+
+  /** newest first */
+  list(opts: { limit?: number; provider?: string; model?: string; q?: string } = {}): HistoryEntry[] {
+    const q = opts.q?.toLowerCase();
+    return this.recent
+      .filter((e) => (!opts.provider || e.provider === opts.provider) && (!opts.model || e.model === opts.model) && (!q || e.prompt.toLowerCase().includes(q) || e.answer.toLowerCase().includes(q)))
+      .slice(-(opts.limit ?? 50))
+      .reverse();
+  }
+
+  get(requestId: string): HistoryEntry | undefined {
+    return this.recent.find((e) => e.requestId === requestId);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Records every chat request when its response closes: a usage record always, a
+ * history entry when history is on. Reads what the chat handler left in res.locals.
+ */
+import { createHash } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Usage } from '../core/stream.js';
+import { presentedKey } from '../server/auth.js';
+import type { UsageBook } from './book.js';
+import type { History } from './history.js';
+import type { Exchange } from './exchange.js';
+
+/** a stable, short, non-reversible name for the key a client used */
+export function keyId(key: string | undefined): string | undefined {
+  return key ? `key-${createHash('sha256').update(key).digest('hex').slice(0, 8)}` : undefined;
+}
+
+export function usageRecorder(book: UsageBook, history: History) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    res.on('close', () => {
+      const chat = res.locals.chat as { model: string; provider: string; stream: boolean } | undefined;
+      if (!chat) return; // not a chat request, or it failed before routing
+      const usage = res.locals.usage as Usage | undefined;
+      const exchange = res.locals.exchange as Exchange | undefined;
+      const error = (res.locals.streamError ?? res.locals.error) as { code?: string; message?: string } | undefined;
+      // a stream that failed after it opened is a 200 on the wire but an error here
+      const status = res.locals.streamError ? 502 : res.writableFinished ? res.statusCode : 499;
+      const t = Date.now();
+      const durationMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
+      const dialect = String(res.locals.surface?.dialect ?? '');
+      const requestId = String(res.locals.requestId ?? '');
+      const account = exchange?.account;
+      book.record({
+        t,
+        requestId,
+        dialect,
+        provider: chat.provider,
+        model: chat.model,
+        ...(account ? { account } : {}),
+        ...(keyId(presentedKey(req)) ? { key: keyId(presentedKey(req)) } : {}),
+        status,
+        durationMs,
+        tokensIn: usage?.inputTokens ?? 0,
+        tokensOut: usage?.outputTokens ?? 0,
+        tokensCached: usage?.cacheReadTokens ?? 0,
+        stream: chat.stream,
+        ...(error?.code ? { error: error.code } : {}),
+      });
+      if (exchange)
+        history.add({
+          t,
+          requestId,
+          dialect,
+          provider: chat.provider,
+          model: chat.model,
+          ...(account ? { account } : {}),
+          status,
+          durationMs,
+          prompt: exchange.prompt,
+          messages: exchange.messages,
+          answer: exchange.answer,
+          ...(exchange.toolCalls.length ? { toolCalls: exchange.toolCalls } : {}),
+          ...(error?.message ? { error: error.message } : {}),
+        });
+    });
+    next();
+  };
+}

@@ -16,6 +16,7 @@ export function requestLog(log: Logger) {
       const chat = res.locals.chat as { model?: string; provider?: string; stream?: boolean } | undefined;
       const usage = res.locals.usage as { inputTokens?: number; outputTokens?: number } | undefined;
       const error = (res.locals.streamError ?? res.locals.error) as { code?: string } | undefined;
+      const account = (res.locals.exchange as { account?: string } | undefined)?.account;
       log.info(
         {
           requestId: id,
@@ -24,6 +25,7 @@ export function requestLog(log: Logger) {
           status: res.statusCode,
           durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
           ...(chat ?? {}),
+          ...(account ? { account } : {}),
           ...(usage ? { tokensIn: usage.inputTokens, tokensOut: usage.outputTokens } : {}),
           ...(error?.code ? { error: error.code } : {}),
           ...(res.writableFinished ? {} : { clientClosed: true }),

@@ -5,7 +5,7 @@
  * build (this machine's npm runs no install scripts), no server, and day files make
  * retention a file deletion.
  */
-import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 const DAY_MS = 86_400_000;
@@ -28,6 +28,19 @@ export class DailyJsonl<T extends { t: number }> {
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await this.sweep();
+    // a crash mid-append leaves the newest file without its final newline: end that line,
+    // or the next record would be glued to the torn one and lost with it
+    const newest = (await this.files()).at(-1);
+    if (newest) {
+      const fh = await open(newest.file, 'r+');
+      try {
+        const { size } = await fh.stat();
+        const last = Buffer.alloc(1);
+        if (size > 0 && (await fh.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a) await fh.write('\n', size);
+      } finally {
+        await fh.close();
+      }
+    }
   }
 
   append(record: T): void {

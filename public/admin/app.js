@@ -195,6 +195,20 @@ async function loadAccounts() {
 }
 $('#account-filter').addEventListener('change', () => loadAccounts().catch((e) => notice(e.message, true)));
 
+$('#load-limits').addEventListener('click', async () => {
+  const data = await api('GET', '/limits').catch((e) => notice(e.message, true));
+  if (!data) return;
+  const rows = data.limits.flatMap((l) =>
+    l.error || !l.models.length
+      ? [h('tr', {}, h('td', {}, l.provider), h('td', {}, l.email ?? l.account), h('td', {}, '—'), h('td', { class: 'err' }, l.error ?? 'no quota reported'), h('td', {}, '—'))]
+      : l.models.map((m) => h('tr', {}, h('td', {}, l.provider), h('td', {}, l.email ?? l.account), h('td', {}, m.model),
+          h('td', {}, m.remainingFraction === undefined ? '?' : h('span', { class: `badge ${m.remainingFraction > 0.2 ? 'ok' : m.remainingFraction > 0 ? 'warn' : 'bad'}` }, `${Math.round(m.remainingFraction * 1000) / 10}%`)),
+          h('td', {}, m.resetTime ? when(Date.parse(m.resetTime)) : '—'))),
+  );
+  $('#limits-table').hidden = false;
+  $('#limits-table tbody').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No provider reports quotas for its accounts.'))]));
+});
+
 async function testAccount(id) {
   notice(`Testing ${id}…`);
   try {

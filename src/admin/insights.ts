@@ -6,6 +6,7 @@ import { GROUPS } from '../usage/book.js';
 import { parse } from './validate.js';
 import { pooled, type AdminDeps } from './deps.js';
 import { accountView } from './accounts.js';
+import { collectLimits } from '../server/routes/account-limits.js';
 
 const HOUR = 3_600_000;
 const usageQuery = z.strictObject({
@@ -49,6 +50,11 @@ export function insightRoutes(d: AdminDeps): express.Router {
       }),
       proxy: d.store.proxy ? d.store.proxy.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:****@') : '',
     });
+  });
+
+  // per-account quota from the upstream (Cloud Code), as GET /account-limits gives it
+  r.get('/limits', async (_req, res) => {
+    res.json({ limits: (await collectLimits(d.router)).map((r2) => ({ provider: r2.provider, ...r2.limits })) });
   });
 
   r.get('/usage', (req, res) => {

@@ -33,6 +33,7 @@ beforeAll(async () => {
   stack = await startStack({
     DATA_DIR: dataDir,
     API_KEY: 'sk-cc',
+    ADMIN_PASSWORD: 'cc-admin',
     CLOUDCODE_OAUTH_CLIENT_ID: OAUTH.clientId,
     CLOUDCODE_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
     CLOUDCODE_TOKEN_URL: `${fake.url}/token`,
@@ -186,5 +187,17 @@ describe('Cloud Code: surfaces and accounts', () => {
     expect(table.split('\n')[0]).toBe('provider\taccount\tmodel\tremaining\tresets at');
     expect(table).toContain('cloudcode\tcc-1\tgemini-3-pro-high\t75%\t2026-11-25T00:00:00Z');
     expect(table).not.toContain('rt-alpha');
+  });
+
+  it('admin API: the credential test refreshes the token and names the project; quotas come through /api/limits', async () => {
+    const { token } = (await (await fetch(`${stack.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'cc-admin' }) })).json()) as any;
+    const admin = (p: string, method = 'GET') => fetch(`${stack.url}/api${p}`, { method, headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<any>);
+    const before = fake.count('/token', accounts[0]!.refresh_token);
+    const test = await admin('/accounts/cc-1/test', 'POST');
+    expect(test).toMatchObject({ ok: true, detail: 'token refreshed; project proj-alpha' });
+    expect(fake.count('/token', accounts[0]!.refresh_token)).toBe(before + 1);
+    const limits = await admin('/limits');
+    expect(limits.limits.find((l: any) => l.account === 'cc-1').models).toEqual(expect.arrayContaining([{ model: 'gemini-3-pro-high', remainingFraction: 0.75, resetTime: '2026-11-25T00:00:00Z' }]));
+    expect(JSON.stringify(limits)).not.toContain('rt-alpha');
   });
 });

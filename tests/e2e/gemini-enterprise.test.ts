@@ -43,7 +43,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-ge-data-'));
   await mkdir(dataDir, { recursive: true });
   await writeStore();
-  stack = await startStack({ DATA_DIR: dataDir, GEMINI_ENTERPRISE_AUTH_URL: fake.url, GEMINI_ENTERPRISE_API_URL: fake.url, ACCOUNT_COOLDOWN_BASE: '60' });
+  stack = await startStack({ DATA_DIR: dataDir, ADMIN_PASSWORD: 'ge-admin', GEMINI_ENTERPRISE_AUTH_URL: fake.url, GEMINI_ENTERPRISE_API_URL: fake.url, ACCOUNT_COOLDOWN_BASE: '60' });
   client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'x', maxRetries: 0 });
 });
 afterAll(async () => {
@@ -176,5 +176,20 @@ describe('Gemini Enterprise', () => {
     // credentials are never written to logs or answers: the status endpoint masks them
     const status = await (await fetch(`${stack.url}/v1/auth/status`)).text();
     expect(status).not.toContain('one-secret-cookie');
+  });
+
+  it('admin API: the credential test gets a fresh JWT; a refused cookie takes the account out of rotation', async () => {
+    const { token } = (await (await fetch(`${stack.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'ge-admin' }) })).json()) as any;
+    const test = (id: string) => fetch(`${stack.url}/api/accounts/${id}/test`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<any>);
+    const before = fake.count('/auth/getoxsrf', '222');
+    expect(await test('acc-2')).toMatchObject({ ok: true, detail: 'JWT issued' });
+    expect(fake.count('/auth/getoxsrf', '222')).toBe(before + 1);
+    fake.setScript({ oxsrfStatus: { '222': 401 } });
+    const bad = await test('acc-2');
+    expect(bad).toMatchObject({ ok: false, status: 401 });
+    expect(bad.account.state.usable).toBe(false);
+    fake.setScript({});
+    expect(await test('acc-2')).toMatchObject({ ok: true });
+    expect((await test('acc-2')).account.state.usable).toBe(true);
   });
 });

@@ -25,11 +25,16 @@ function table(rows: { provider: string; limits: AccountLimits }[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** every provider's per-account quota (providers that report none are left out) */
+export async function collectLimits(router: Router): Promise<{ provider: string; limits: AccountLimits }[]> {
+  const sources = router.all().filter((p): p is (typeof p & LimitsSource) => hasLimits(p));
+  return (await Promise.all(sources.map(async (p) => (await p.accountLimits()).map((limits) => ({ provider: p.id, limits }))))).flat();
+}
+
 export function accountLimitsRoute(router: Router): RequestHandler {
   return async (req, res, next) => {
     try {
-      const sources = router.all().filter((p): p is (typeof p & LimitsSource) => hasLimits(p));
-      const rows = (await Promise.all(sources.map(async (p) => (await p.accountLimits()).map((limits) => ({ provider: p.id, limits }))))).flat();
+      const rows = await collectLimits(router);
       if (req.query.format === 'table') res.type('text/plain').send(table(rows));
       else res.json({ object: 'list', data: rows.map((r) => ({ provider: r.provider, ...r.limits })) });
     } catch (err) {

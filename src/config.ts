@@ -127,6 +127,8 @@ export const configSchema = z.object({
   CLOUDCODE_ENDPOINTS: list.default(['https://daily-cloudcode-pa.sandbox.googleapis.com', 'https://cloudcode-pa.googleapis.com']),
   CLOUDCODE_MODELS: list.default(CLOUDCODE_MODELS),
 
+  // GET /metrics without the API key (for a scraper on a private network)
+  METRICS_PUBLIC: bool.default(false),
   // admin API and console (/api, /admin): off while the password is empty
   ADMIN_PASSWORD: z.string().default(''),
   ADMIN_SESSION_HOURS: z.coerce.number().positive().default(12),

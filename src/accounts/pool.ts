@@ -37,6 +37,13 @@ export interface PoolOptions {
   /** an attempt that yields no answer part within this long is abandoned and the next account tried (0 = off) */
   firstTokenMs?: number;
   random?: () => number;
+  /** told of refreshes and failed attempts (metrics) */
+  events?: PoolEvents;
+}
+
+export interface PoolEvents {
+  refreshed(provider: string, ok: boolean): void;
+  failed(provider: string, outcome: Outcome): void;
 }
 
 export interface AccountStatus {
@@ -94,9 +101,11 @@ export class AccountPool {
         const out = await work();
         h.lastRefresh = Date.now();
         h.lastRefreshError = undefined;
+        this.opts.events?.refreshed(this.opts.provider, true);
         return out;
       } catch (err) {
         h.lastRefreshError = (err as Error).message;
+        this.opts.events?.refreshed(this.opts.provider, false);
         throw err;
       }
     }) as Promise<T>;
@@ -189,6 +198,7 @@ export class AccountPool {
   /** records what an error says about the account; true when another account may be tried */
   private record(account: Account, err: CligateError, log: Logger): boolean {
     const outcome = classify(err);
+    this.opts.events?.failed(this.opts.provider, outcome);
     if (outcome === 'auth') {
       this.health.authFailed(account.id, err.message);
       // persisted, so a restart does not put a rejected account back in rotation

@@ -11,12 +11,13 @@ import type { AccountStore } from '../accounts/store.js';
 import type { Strategy } from '../accounts/types.js';
 import { createKiroProvider, PROVIDER_ID as KIRO } from './kiro/index.js';
 import { createCloudCodeProvider, PROVIDER_ID as CLOUDCODE } from './cloudcode/index.js';
-import { AccountPool } from '../accounts/pool.js';
+import { AccountPool, type PoolEvents } from '../accounts/pool.js';
 import type { ImageCache } from '../features/image-cache.js';
 
 export interface ApiProviderDeps {
   store: AccountStore;
   images: ImageCache;
+  events?: PoolEvents;
 }
 
 /** one pool per API provider, all over the same store */
@@ -29,6 +30,7 @@ function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaul
     defaultMaxAttempts: defaults.maxAttempts ?? config.ACCOUNT_MAX_ATTEMPTS,
     ...(defaults.stickyWaitMs ? { stickyWaitMs: defaults.stickyWaitMs } : {}),
     firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000,
+    ...(deps.events ? { events: deps.events } : {}),
   });
 }
 

@@ -11,6 +11,8 @@ export interface PoolOptions {
   concurrency: number;
   queueLimit: number;
   queueTimeoutMs: number;
+  /** told how long each request waited for its slot (metrics) */
+  onWait?: (ms: number) => void;
 }
 
 export interface PoolStats {
@@ -63,6 +65,7 @@ export class WorkerPool {
     this.waiting.add(waitCtl);
     let started = false;
     let timedOut = false;
+    const asked = performance.now();
     const onClientAbort = () => {
       if (!started) waitCtl.abort();
     };
@@ -78,6 +81,7 @@ export class WorkerPool {
         .add(
           () => {
             started = true;
+            this.opts.onWait?.(performance.now() - asked);
             this.waiting.delete(waitCtl);
             clearTimeout(timer);
             signal.removeEventListener('abort', onClientAbort);

@@ -32,7 +32,8 @@ import { authStatusRoute } from './routes/auth-status.js';
 import { adminApi, adminConsole } from '../admin/index.js';
 import type { AdminDeps } from '../admin/deps.js';
 import type { AdminAuth } from '../admin/auth.js';
-import { usageRecorder } from '../usage/recorder.js';
+import { requestRecorder } from '../usage/recorder.js';
+import type { Metrics } from '../metrics/registry.js';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +45,8 @@ export interface AppDeps {
   images?: ImageCache;
   /** usage accounting, history and the admin API/console */
   admin?: AdminDeps & { auth: AdminAuth };
+  /** Prometheus metrics served at /metrics */
+  metrics?: Metrics;
   /** flips to true when draining: new requests are refused */
   isDraining?: () => boolean;
 }
@@ -62,7 +65,7 @@ export function createApp(deps: AppDeps) {
   app.set('query parser', 'simple');
 
   app.use(requestLog(log));
-  if (deps.admin) app.use(usageRecorder(deps.admin.usage, deps.admin.history));
+  app.use(requestRecorder({ ...(deps.admin ? { usage: deps.admin.usage, history: deps.admin.history } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) }));
   const corsMw = cors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, maxAge: 600 });
   // the admin API and console are same-origin only: no CORS headers for them
   const isAdminPath = (p: string) => p === '/admin' || p.startsWith('/admin/') || (p.startsWith('/api/') && !p.startsWith('/api/ai/'));
@@ -84,6 +87,13 @@ export function createApp(deps: AppDeps) {
 
   const healthLimit = limits(config.RATE_LIMIT_HEALTH_PER_MINUTE, 'health');
   app.get('/health', healthLimit, healthRoute(deps, inflight));
+  if (deps.metrics) {
+    const registry = deps.metrics.registry;
+    // behind the API key like the API, unless METRICS_PUBLIC (a scraper inside a private network)
+    app.get('/metrics', healthLimit, ...(config.METRICS_PUBLIC ? [] : [requireApiKey(config.API_KEY)]), async (_req, res) => {
+      res.set('Content-Type', registry.contentType).send(await registry.metrics());
+    });
+  }
   app.get('/account-limits', modelsLimit, ...guard, accountLimitsRoute(router));
   // no API key: clients render these links without credentials; names are content hashes
   if (deps.images) app.get('/image/:file', modelsLimit, imageRoute(deps.images));

@@ -14,7 +14,8 @@ export function requestLog(log: Logger) {
     const started = process.hrtime.bigint();
     res.on('close', () => {
       const chat = res.locals.chat as { model?: string; provider?: string; stream?: boolean } | undefined;
-      const usage = res.locals.usage as { inputTokens?: number; outputTokens?: number } | undefined;
+      const usage = res.locals.usage as { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number } | undefined;
+      const dialect = (res.locals.surface as { dialect?: string } | undefined)?.dialect;
       const error = (res.locals.streamError ?? res.locals.error) as { code?: string } | undefined;
       const account = (res.locals.exchange as { account?: string } | undefined)?.account;
       log.info(
@@ -24,9 +25,10 @@ export function requestLog(log: Logger) {
           path: req.originalUrl.split('?')[0],
           status: res.statusCode,
           durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
+          ...(dialect && chat ? { dialect } : {}),
           ...(chat ?? {}),
           ...(account ? { account } : {}),
-          ...(usage ? { tokensIn: usage.inputTokens, tokensOut: usage.outputTokens } : {}),
+          ...(usage ? { tokensIn: usage.inputTokens, tokensOut: usage.outputTokens, ...(usage.cacheReadTokens ? { tokensCached: usage.cacheReadTokens } : {}) } : {}),
           ...(error?.code ? { error: error.code } : {}),
           ...(res.writableFinished ? {} : { clientClosed: true }),
         },

@@ -24,6 +24,8 @@ import { ImageCache } from '../features/image-cache.js';
 import { UsageBook } from '../usage/book.js';
 import { History } from '../usage/history.js';
 import { AdminAuth, loadSecret } from '../admin/auth.js';
+import { Metrics } from '../metrics/registry.js';
+import type { Provider } from '../core/provider.js';
 
 /** copied into DATA_DIR on first run */
 const EXAMPLE_ACCOUNTS = path.resolve(import.meta.dirname, '../../config/accounts.example.json');
@@ -37,11 +39,15 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  let providers: readonly Provider[] = [];
+  let metrics: Metrics | undefined;
   const pool = new WorkerPool({
     concurrency: config.WORKER_CONCURRENCY,
     queueLimit: config.QUEUE_LIMIT,
     queueTimeoutMs: config.QUEUE_TIMEOUT,
+    onWait: (ms) => metrics?.queueWaited(ms),
   });
+  metrics = new Metrics({ providers: () => providers, pool });
   const cleanup = new SessionCleanup({
     enabled: config.CLEANUP_SESSIONS,
     delayMs: Math.round(config.CLEANUP_DELAY_MINUTES * 60_000),
@@ -66,7 +72,9 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   }, 3_600_000);
   sweeper.unref();
   const auth = new AdminAuth(config.ADMIN_PASSWORD, config.ADMIN_PASSWORD ? await loadSecret(path.resolve(config.DATA_DIR)) : randomBytes(32), config.ADMIN_SESSION_HOURS * 3_600_000);
-  const router = new Router(createProviders(config, runtime, env, { store, images }), {
+  const events = { refreshed: (p: string, ok: boolean) => metrics.refreshed(p, ok), failed: (p: string, outcome: string) => metrics.accountFailed(p, outcome) };
+  providers = createProviders(config, runtime, env, { store, images, events });
+  const router = new Router(providers, {
     // stored aliases (admin console) over MODEL_ALIASES
     aliases: () => ({ ...config.MODEL_ALIASES, ...store.aliases }),
     order: config.PROVIDER_ORDER,
@@ -74,7 +82,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   });
   let draining = false;
   const admin = { config, store, router, usage, history, log, auth };
-  const { app, inflight } = createApp({ config, router, pool, log, images, admin, isDraining: () => draining });
+  const { app, inflight } = createApp({ config, router, pool, log, images, admin, metrics, isDraining: () => draining });
 
   const server = http.createServer(app);
   // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them

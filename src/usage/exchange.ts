@@ -11,6 +11,9 @@ export class Exchange {
   answer = '';
   toolCalls: string[] = [];
   account?: string;
+  /** ms from the exchange's start to the first answer part */
+  firstTokenMs?: number;
+  private readonly started = performance.now();
   readonly prompt: string;
   readonly messages: number;
 
@@ -30,6 +33,7 @@ export class Exchange {
 
   async *watch(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
     for await (const part of parts) {
+      if (this.firstTokenMs === undefined && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call')) this.firstTokenMs = performance.now() - this.started;
       if (this.keepChars) {
         if (part.type === 'text-delta' && this.answer.length <= this.keepChars) this.answer += part.text;
         else if (part.type === 'tool-call') this.toolCalls.push(part.name);

@@ -1,6 +1,7 @@
 /**
- * Records every chat request when its response closes: a usage record always, a
- * history entry when history is on. Reads what the chat handler left in res.locals.
+ * Records every chat request when its response closes: a usage record, a history entry
+ * (when history is on) and the Prometheus request series. Reads what the chat handler
+ * left in res.locals.
  */
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -9,13 +10,20 @@ import { presentedKey } from '../server/auth.js';
 import type { UsageBook } from './book.js';
 import type { History } from './history.js';
 import type { Exchange } from './exchange.js';
+import type { Metrics } from '../metrics/registry.js';
 
 /** a stable, short, non-reversible name for the key a client used */
 export function keyId(key: string | undefined): string | undefined {
   return key ? `key-${createHash('sha256').update(key).digest('hex').slice(0, 8)}` : undefined;
 }
 
-export function usageRecorder(book: UsageBook, history: History) {
+export interface RequestSinks {
+  usage?: UsageBook;
+  history?: History;
+  metrics?: Metrics;
+}
+
+export function requestRecorder(sinks: RequestSinks) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     res.on('close', () => {
@@ -31,24 +39,25 @@ export function usageRecorder(book: UsageBook, history: History) {
       const dialect = String(res.locals.surface?.dialect ?? '');
       const requestId = String(res.locals.requestId ?? '');
       const account = exchange?.account;
-      book.record({
+      const key = keyId(presentedKey(req));
+      const tokens = { tokensIn: usage?.inputTokens ?? 0, tokensOut: usage?.outputTokens ?? 0, tokensCached: usage?.cacheReadTokens ?? 0 };
+      sinks.metrics?.request({ dialect, provider: chat.provider, model: chat.model, status, durationMs, ...(exchange?.firstTokenMs !== undefined ? { firstTokenMs: exchange.firstTokenMs } : {}), ...tokens });
+      sinks.usage?.record({
         t,
         requestId,
         dialect,
         provider: chat.provider,
         model: chat.model,
         ...(account ? { account } : {}),
-        ...(keyId(presentedKey(req)) ? { key: keyId(presentedKey(req)) } : {}),
+        ...(key ? { key } : {}),
         status,
         durationMs,
-        tokensIn: usage?.inputTokens ?? 0,
-        tokensOut: usage?.outputTokens ?? 0,
-        tokensCached: usage?.cacheReadTokens ?? 0,
+        ...tokens,
         stream: chat.stream,
         ...(error?.code ? { error: error.code } : {}),
       });
-      if (exchange)
-        history.add({
+      if (exchange && sinks.history)
+        sinks.history.add({
           t,
           requestId,
           dialect,

@@ -1,0 +1,97 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server so in-process test servers
+ * never share counters. Request-level series are fed when a chat request closes; gauges
+ * (queue, processes, sandboxes, account states) are read at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Provider } from '../core/provider.js';
+import type { WorkerPool } from '../runtime/pool.js';
+import { liveProcessCount } from '../runtime/process.js';
+import { liveSandboxes } from '../runtime/sandbox.js';
+
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export interface RequestObservation {
+  dialect: string;
+  provider: string;
+  model: string;
+  status: number;
+  durationMs: number;
+  firstTokenMs?: number;
+  tokensIn: number;
+  tokensOut: number;
+  tokensCached: number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'dialect' | 'provider' | 'model' | 'status'>;
+  private readonly duration: Histogram<'dialect' | 'provider'>;
+  private readonly ttft: Histogram<'dialect' | 'provider'>;
+  private readonly tokens: Counter<'provider' | 'model' | 'kind'>;
+  private readonly queueWait: Histogram;
+  private readonly refreshes: Counter<'provider' | 'result'>;
+  private readonly failures: Counter<'provider' | 'outcome'>;
+
+  /** providers are read at scrape time (they are built after the metrics they report to) */
+  constructor(sources: { providers: () => readonly Provider[]; pool: WorkerPool }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'cligate_' });
+    this.requests = new Counter({ name: 'cligate_requests_total', help: 'Chat requests by dialect, provider, model and HTTP status (502 for a stream that failed after it opened, 499 when the client left)', labelNames: ['dialect', 'provider', 'model', 'status'], registers });
+    this.duration = new Histogram({ name: 'cligate_request_duration_seconds', help: 'Chat request duration, start to last byte', labelNames: ['dialect', 'provider'], buckets: LATENCY_BUCKETS, registers });
+    this.ttft = new Histogram({ name: 'cligate_time_to_first_token_seconds', help: 'Time from request start to the first answer part (text, reasoning or tool call)', labelNames: ['dialect', 'provider'], buckets: LATENCY_BUCKETS, registers });
+    this.tokens = new Counter({ name: 'cligate_tokens_total', help: 'Tokens by provider, model and kind (input, output, cached)', labelNames: ['provider', 'model', 'kind'], registers });
+    this.queueWait = new Histogram({ name: 'cligate_queue_wait_seconds', help: 'Time CLI requests waited for a worker', buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 30, 60], registers });
+    this.refreshes = new Counter({ name: 'cligate_account_refreshes_total', help: 'Account token refreshes by provider and result', labelNames: ['provider', 'result'], registers });
+    this.failures = new Counter({ name: 'cligate_account_failures_total', help: 'Failed account attempts by provider and outcome (auth: out of rotation, cool: resting, fatal: request error)', labelNames: ['provider', 'outcome'], registers });
+
+    const { providers, pool } = sources;
+    new Gauge({ name: 'cligate_queue_depth', help: 'CLI requests waiting for a worker', registers, collect() { this.set(pool.stats().waiting); } });
+    new Gauge({ name: 'cligate_workers_busy', help: 'CLI workers running a request', registers, collect() { this.set(pool.stats().running); } });
+    new Gauge({ name: 'cligate_workers', help: 'CLI worker slots (WORKER_CONCURRENCY)', registers, collect() { this.set(pool.stats().concurrency); } });
+    new Gauge({ name: 'cligate_cli_processes', help: 'CLI processes running', registers, collect() { this.set(liveProcessCount()); } });
+    new Gauge({ name: 'cligate_sandboxes', help: 'Sandbox directories alive', registers, collect() { this.set(liveSandboxes().length); } });
+    new Gauge({
+      name: 'cligate_accounts',
+      help: 'Accounts by provider and state (available, cooling, dead: credentials rejected, disabled)',
+      labelNames: ['provider', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const p of providers()) {
+          if (!p.pool) continue;
+          const counts = { available: 0, cooling: 0, dead: 0, disabled: 0 };
+          for (const s of p.pool.status()) {
+            if (!s.enabled) counts.disabled++;
+            else if (s.health.unavailable) counts.dead++;
+            else if ((s.health.coolUntil ?? 0) > now) counts.cooling++;
+            else counts.available++;
+          }
+          for (const [state, n] of Object.entries(counts)) this.set({ provider: p.id, state }, n);
+        }
+      },
+    });
+  }
+
+  request(o: RequestObservation): void {
+    this.requests.inc({ dialect: o.dialect, provider: o.provider, model: o.model, status: String(o.status) });
+    this.duration.observe({ dialect: o.dialect, provider: o.provider }, o.durationMs / 1000);
+    if (o.firstTokenMs !== undefined) this.ttft.observe({ dialect: o.dialect, provider: o.provider }, o.firstTokenMs / 1000);
+    if (o.tokensIn) this.tokens.inc({ provider: o.provider, model: o.model, kind: 'input' }, o.tokensIn);
+    if (o.tokensOut) this.tokens.inc({ provider: o.provider, model: o.model, kind: 'output' }, o.tokensOut);
+    if (o.tokensCached) this.tokens.inc({ provider: o.provider, model: o.model, kind: 'cached' }, o.tokensCached);
+  }
+
+  queueWaited(ms: number): void {
+    this.queueWait.observe(ms / 1000);
+  }
+
+  refreshed(provider: string, ok: boolean): void {
+    this.refreshes.inc({ provider, result: ok ? 'ok' : 'error' });
+  }
+
+  accountFailed(provider: string, outcome: string): void {
+    this.failures.inc({ provider, outcome });
+  }
+}

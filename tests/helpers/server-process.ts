@@ -7,6 +7,8 @@ export interface ServerProcess {
   url: string;
   child: ChildProcess;
   exited: Promise<number | null>;
+  /** everything the server wrote to stdout and stderr so far */
+  output(): string;
 }
 
 /** Starts the server on a free port; LOG_LEVEL must let the "listening" info line through. */
@@ -18,19 +20,19 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  // read all along, so the pipe never fills
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
+    const onData = () => {
       const m = /"port":(\d+)/.exec(out);
       if (!m) return;
       resolve(Number(m[1]));
       child.stdout!.off('data', onData);
-      child.stdout!.resume(); // later log lines are not read, but the pipe must not fill
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     void exited.then((code) => reject(new Error(`server exited early (${code}): ${out}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, child, exited };
+  return { url: `http://127.0.0.1:${port}`, child, exited, output: () => out };
 }

@@ -127,6 +127,9 @@ export const configSchema = z.object({
   CLOUDCODE_ENDPOINTS: list.default(['https://daily-cloudcode-pa.sandbox.googleapis.com', 'https://cloudcode-pa.googleapis.com']),
   CLOUDCODE_MODELS: list.default(CLOUDCODE_MODELS),
 
+  // several instances: shared state (rate limits, account health, sticky sessions, round-robin, tokens, refresh locks) in Redis ("" = this process's memory)
+  REDIS_URL: z.string().regex(/^(rediss?:\/\/.*)?$/, 'a redis:// or rediss:// URL').default(''),
+  REDIS_PREFIX: z.string().default('cligate:'),
   // GET /metrics without the API key (for a scraper on a private network)
   METRICS_PUBLIC: bool.default(false),
   // admin API and console (/api, /admin): off while the password is empty

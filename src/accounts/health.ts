@@ -10,6 +10,8 @@ export interface HealthOptions {
   /** the ladder stops growing here */
   maxMs: number;
   now?: () => number;
+  /** told of every change worth sharing with other instances (not of lastUsed) */
+  onChange?: (id: string, health: AccountHealth) => void;
 }
 
 export interface AccountHealth {
@@ -60,21 +62,33 @@ export class HealthBook {
 
   succeeded(id: string): void {
     const h = this.get(id);
+    // shared only when it ends a failure streak: a success per request is not news
+    const recovered = h.failures > 0 || h.coolUntil !== undefined;
     h.failures = 0;
     h.coolUntil = undefined;
     h.lastSuccess = this.now();
+    if (recovered) this.opts.onChange?.(id, h);
   }
 
   authFailed(id: string, reason: string): void {
     const h = this.get(id);
     h.unavailable = reason;
     h.lastError = reason;
+    this.opts.onChange?.(id, h);
   }
 
   /** back in rotation (credentials edited, or a test passed) */
   restore(id: string): void {
     const { lastUsed, lastSuccess, lastRefresh } = this.get(id);
-    this.map.set(id, { failures: 0, ...(lastUsed ? { lastUsed } : {}), ...(lastSuccess ? { lastSuccess } : {}), ...(lastRefresh ? { lastRefresh } : {}) });
+    const h: AccountHealth = { failures: 0, ...(lastUsed ? { lastUsed } : {}), ...(lastSuccess ? { lastSuccess } : {}), ...(lastRefresh ? { lastRefresh } : {}) };
+    this.map.set(id, h);
+    this.opts.onChange?.(id, h);
+  }
+
+  /** another instance's view of an account (its cooldown, failures, rejection) */
+  apply(id: string, remote: AccountHealth): void {
+    const { lastUsed } = this.get(id);
+    this.map.set(id, { ...remote, ...(lastUsed ? { lastUsed } : {}) });
   }
 
   /**
@@ -89,6 +103,7 @@ export class HealthBook {
     if (opts.resetAt !== undefined) ms = Math.min(ms, Math.max(0, opts.resetAt - this.now()));
     h.coolUntil = this.now() + ms;
     h.lastError = reason;
+    this.opts.onChange?.(id, h);
     return ms;
   }
 }

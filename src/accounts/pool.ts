@@ -20,6 +20,8 @@ import { HealthBook, type AccountHealth, type HealthOptions } from './health.js'
 import { Selector } from './select.js';
 import { SingleFlight } from './single-flight.js';
 import type { Account, Strategy } from './types.js';
+import type { SharedState } from '../state/shared-state.js';
+import { createHash } from 'node:crypto';
 
 export interface PoolOptions {
   provider: string;
@@ -39,7 +41,15 @@ export interface PoolOptions {
   random?: () => number;
   /** told of refreshes and failed attempts (metrics) */
   events?: PoolEvents;
+  /**
+   * state shared with other instances (Redis): health, sticky bindings, the round-robin
+   * cursor; tokens and refresh locks through TokenCache. Absent: this process alone.
+   */
+  shared?: SharedState;
 }
+
+const HEALTH_TTL_MS = 7 * 86_400_000;
+const STICKY_TTL_MS = 86_400_000;
 
 export interface PoolEvents {
   refreshed(provider: string, ok: boolean): void;
@@ -71,13 +81,54 @@ export class AccountPool {
   private readonly selector: Selector;
   private readonly refreshes = new SingleFlight<unknown>();
 
+  /** resolves once the shared health of other instances is loaded */
+  private readonly ready: Promise<void>;
+
   constructor(private readonly opts: PoolOptions) {
-    this.health = new HealthBook(opts.health);
+    const shared = opts.shared?.kind === 'redis' ? opts.shared : undefined;
+    this.health = new HealthBook({ ...opts.health, ...(shared ? { onChange: (id, h) => this.shareHealth(shared, id, h) } : {}) });
     this.selector = new Selector(opts.store.settings(opts.provider).strategy ?? opts.defaultStrategy, opts.random);
+    this.ready = shared ? this.joinShared(shared).catch(() => {}) : Promise.resolve();
   }
 
   get provider(): string {
     return this.opts.provider;
+  }
+
+  /** shared with other instances, or undefined when this process is alone */
+  get shared(): SharedState | undefined {
+    return this.opts.shared?.kind === 'redis' ? this.opts.shared : undefined;
+  }
+
+  private healthKey(id: string): string {
+    return `health:${this.opts.provider}:${id}`;
+  }
+
+  private shareHealth(shared: SharedState, id: string, h: AccountHealth): void {
+    const { lastUsed: _local, ...rest } = h;
+    void Promise.all([shared.setJson(this.healthKey(id), rest, HEALTH_TTL_MS), shared.publish('health', { from: shared.instanceId, provider: this.opts.provider, id, health: rest })]).catch(() => {});
+  }
+
+  /** other instances' account states: what they stored, then what they announce */
+  private async joinShared(shared: SharedState): Promise<void> {
+    await shared.subscribe('health', (m) => {
+      if (m.from === shared.instanceId || m.provider !== this.opts.provider || typeof m.id !== 'string') return;
+      this.health.apply(m.id, m.health as AccountHealth);
+    });
+    for (const [key, h] of await shared.scanJson<AccountHealth>(this.healthKey(''))) this.health.apply(key.slice(this.healthKey('').length), h);
+  }
+
+  private stickyKey(sessionKey: string): string {
+    return `sticky:${this.opts.provider}:${createHash('sha256').update(sessionKey).digest('hex').slice(0, 32)}`;
+  }
+
+  /**
+   * where a shared round-robin starts: the next ticket of the shared counter; failover
+   * within a request continues after the account that failed
+   */
+  private async sharedStart(shared: SharedState, all: Account[], lastTried: string | undefined): Promise<number> {
+    if (lastTried !== undefined) return all.findIndex((a) => a.id === lastTried) + 1;
+    return ((await shared.incr(`rr:${this.opts.provider}`)) - 1) % Math.max(1, all.length);
   }
 
   accounts(): Account[] {
@@ -242,15 +293,30 @@ export class AccountPool {
       yield* this.only(ctx, ctx.account as Account, attempt);
       return;
     }
+    await this.ready;
+    const shared = this.shared;
+    const sticky = this.selector.strategy === 'sticky' && sessionKey !== undefined;
+    if (shared && sticky) {
+      // another instance may have bound this conversation already
+      const remote = await shared.getJson<string>(this.stickyKey(sessionKey!)).catch(() => undefined);
+      if (remote && remote !== this.selector.boundTo(sessionKey)) this.selector.bind(sessionKey!, remote);
+    }
     const tried = new Set<string>();
     const max = this.maxAttempts();
     let last: CligateError | undefined;
+    let lastTried: string | undefined;
     for (let n = 0; n < max; n++) {
       if (ctx.signal.aborted) return;
       await this.waitForBound(sessionKey, tried, ctx.signal);
       const usable = new Set(this.usable().map((a) => a.id));
-      const account = this.selector.pick(this.accounts(), (a) => usable.has(a.id) && !tried.has(a.id), sessionKey);
+      const all = this.accounts();
+      const ok = (a: Account) => usable.has(a.id) && !tried.has(a.id);
+      const before = this.selector.boundTo(sessionKey);
+      const start = shared && this.selector.strategy !== 'weighted' ? await this.sharedStart(shared, all, lastTried).catch(() => undefined) : undefined;
+      const account = this.selector.pick(all, ok, sessionKey, start);
       if (!account) break;
+      lastTried = account.id;
+      if (shared && sticky && this.selector.boundTo(sessionKey) !== before) void shared.setJson(this.stickyKey(sessionKey!), account.id, STICKY_TTL_MS).catch(() => {});
       tried.add(account.id);
       this.health.used(account.id);
       ctx.onAccount?.(account.id);

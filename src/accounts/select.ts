@@ -12,7 +12,7 @@ export class Selector {
   private readonly sticky = new Map<string, string>();
 
   constructor(
-    private readonly strategy: Strategy,
+    readonly strategy: Strategy,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -21,19 +21,19 @@ export class Selector {
    * provider's accounts in store order: round-robin walks it, so failing over from an
    * account goes to the one after it.
    */
-  pick(all: Account[], ok: (a: Account) => boolean, sessionKey?: string): Account | undefined {
+  pick(all: Account[], ok: (a: Account) => boolean, sessionKey?: string, start?: number): Account | undefined {
     const usable = all.filter(ok);
     if (!usable.length) return undefined;
     if (this.strategy === 'sticky' && sessionKey) {
       const bound = this.sticky.get(sessionKey);
       const found = bound && usable.find((a) => a.id === bound);
       if (found) return found;
-      const chosen = this.roundRobin(all, ok);
+      const chosen = this.roundRobin(all, ok, start);
       this.bind(sessionKey, chosen.id);
       return chosen;
     }
     if (this.strategy === 'weighted') return this.weighted(usable);
-    return this.roundRobin(all, ok);
+    return this.roundRobin(all, ok, start);
   }
 
   /** the account a session is bound to, if any */
@@ -41,9 +41,10 @@ export class Selector {
     return this.strategy === 'sticky' && sessionKey ? this.sticky.get(sessionKey) : undefined;
   }
 
-  private roundRobin(all: Account[], ok: (a: Account) => boolean): Account {
+  /** from `start` when given (a cursor shared between instances), else from this instance's cursor */
+  private roundRobin(all: Account[], ok: (a: Account) => boolean, start = this.cursor): Account {
     for (let k = 0; k < all.length; k++) {
-      const i = (this.cursor + k) % all.length;
+      const i = (start + k) % all.length;
       if (ok(all[i]!)) {
         this.cursor = (i + 1) % all.length;
         return all[i]!;
@@ -63,7 +64,8 @@ export class Selector {
     return usable[usable.length - 1]!;
   }
 
-  private bind(key: string, id: string): void {
+  /** binds a session to an account (also when another instance made the binding) */
+  bind(key: string, id: string): void {
     this.sticky.delete(key);
     this.sticky.set(key, id);
     // oldest bindings go first

@@ -4,12 +4,15 @@
  * error naming the field, never silently replaced), written atomically after each
  * change, one write at a time. On first run an example is copied in.
  */
-import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
 import type { Account, StoreData } from './types.js';
+import type { SharedState } from '../state/shared-state.js';
+
+const SNAPSHOT_KEY = 'accounts:snapshot';
 
 const accountSchema = z.object({
   id: z.string().min(1),
@@ -45,6 +48,9 @@ function describe(err: z.ZodError): string {
 
 export class AccountStore {
   private writing: Promise<void> = Promise.resolve();
+  private shared?: SharedState;
+  /** epoch ms of the state this instance holds (file mtime, or the shared snapshot it adopted) */
+  private savedAt = 0;
 
   private constructor(
     readonly file: string,
@@ -157,11 +163,43 @@ export class AccountStore {
     await this.save();
   }
 
-  /** writes are queued: each sees the data as it is when its turn comes */
-  save(): Promise<void> {
-    if (!this.file) return Promise.resolve();
-    const next = this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`));
-    this.writing = next.catch(() => {});
-    return next;
+  /**
+   * several instances: each change is announced with the whole store (it is small) and
+   * kept as the shared snapshot; each instance adopts the others' changes and writes them
+   * to its own file. At start the newer of the file and the shared snapshot wins.
+   */
+  async share(shared: SharedState): Promise<void> {
+    if (shared.kind !== 'redis') return;
+    this.shared = shared;
+    if (this.file && !this.savedAt) this.savedAt = (await stat(this.file).catch(() => undefined))?.mtimeMs ?? 0;
+    await shared.subscribe('accounts', (m) => {
+      if (m.from !== shared.instanceId) this.adopt(m.data, Number(m.savedAt));
+    });
+    const snap = await shared.getJson<{ savedAt: number; data: unknown }>(SNAPSHOT_KEY);
+    if (snap && snap.savedAt > this.savedAt) this.adopt(snap.data, snap.savedAt);
+    else await this.announce();
+  }
+
+  private adopt(input: unknown, savedAt: number): void {
+    const parsed = storeSchema.safeParse(input);
+    if (!parsed.success) return;
+    this.data = parsed.data as StoreData;
+    this.savedAt = savedAt;
+    void this.save(false).catch(() => {});
+  }
+
+  private async announce(): Promise<void> {
+    if (!this.shared) return;
+    const savedAt = Math.max(Date.now(), this.savedAt + 1);
+    this.savedAt = savedAt;
+    await this.shared.setJson(SNAPSHOT_KEY, { savedAt, data: this.data });
+    await this.shared.publish('accounts', { from: this.shared.instanceId, savedAt, data: this.data });
+  }
+
+  /** writes are queued: each sees the data as it is when its turn comes; local changes are announced to other instances */
+  save(announce = true): Promise<void> {
+    const write = this.file ? this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`)) : Promise.resolve();
+    this.writing = write.catch(() => {});
+    return announce && this.shared ? write.then(() => this.announce().catch(() => {})) : write;
   }
 }

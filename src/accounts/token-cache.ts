@@ -1,32 +1,78 @@
 /**
  * Each API provider's short-lived credential per account (an access token, a JWT): reused
- * until `marginMs` before it expires, then fetched again — one fetch per account at a time,
- * through the pool's single-flight refresh, so concurrent requests share it.
+ * until `marginMs` before it expires, then fetched again — one fetch per account at a time
+ * in this process (concurrent requests share it), and, when the pool shares state with
+ * other instances, one across all of them: the token lives in shared state, a lock names
+ * the one instance that refreshes, the others wait for its result.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account } from './types.js';
 import type { AccountPool } from './pool.js';
+import { SingleFlight } from './single-flight.js';
+import { Unavailable } from '../core/errors.js';
 
 export interface Expiring {
   /** epoch ms */
   expiresAt: number;
 }
 
+/** how long one instance may hold the refresh lock, and others wait for it */
+const LOCK_MS = 30_000;
+const POLL_MS = 50;
+
 export class TokenCache<T extends Expiring> {
   private readonly map = new Map<string, T>();
+  private readonly flights = new SingleFlight<T>();
 
   constructor(
-    private readonly pool: Pick<AccountPool, 'refresh'>,
+    private readonly pool: Pick<AccountPool, 'refresh' | 'shared' | 'provider'>,
     private readonly marginMs: number,
   ) {}
+
+  private fresh(t: T | undefined): t is T {
+    return t !== undefined && t.expiresAt - Date.now() > this.marginMs;
+  }
 
   /** the cached value while it has more than marginMs left, else a fresh one from `fetch` */
   async get(account: Account, fetch: () => Promise<T>, opts: { force?: boolean } = {}): Promise<T> {
     const cached = this.map.get(account.id);
-    if (!opts.force && cached && cached.expiresAt - Date.now() > this.marginMs) return cached;
-    return this.pool.refresh(account, async () => {
-      const fresh = await fetch();
-      this.map.set(account.id, fresh);
-      return fresh;
+    if (!opts.force && this.fresh(cached)) return cached;
+    const shared = this.pool.shared;
+    if (!shared) {
+      return this.pool.refresh(account, async () => {
+        const t = await fetch();
+        this.map.set(account.id, t);
+        return t;
+      });
+    }
+    return this.flights.run(account.id, async () => {
+      const key = `token:${this.pool.provider}:${account.id}`;
+      const lock = `lock:refresh:${this.pool.provider}:${account.id}`;
+      // forced: only a token other than the one that was rejected will do
+      const usable = (t: T | undefined): t is T => this.fresh(t) && (!opts.force || JSON.stringify(t) !== JSON.stringify(cached));
+      const adopt = (t: T) => (this.map.set(account.id, t), t);
+      const known = await shared.getJson<T>(key);
+      if (usable(known)) return adopt(known);
+      const deadline = Date.now() + LOCK_MS;
+      for (;;) {
+        const held = await shared.tryLock(lock, LOCK_MS);
+        if (held) {
+          try {
+            // another instance may have finished between the read and the lock
+            const now = await shared.getJson<T>(key);
+            if (usable(now)) return adopt(now);
+            const t = await this.pool.refresh(account, fetch);
+            await shared.setJson(key, t, t.expiresAt - Date.now());
+            return adopt(t);
+          } finally {
+            await shared.unlock(lock, held).catch(() => {});
+          }
+        }
+        await sleep(POLL_MS);
+        const theirs = await shared.getJson<T>(key);
+        if (usable(theirs)) return adopt(theirs);
+        if (Date.now() > deadline) throw new Unavailable(`Waited ${LOCK_MS / 1000} s for another instance to refresh ${this.pool.provider} account ${account.id}.`, { code: 'refresh_wait_timeout' });
+      }
     });
   }
 

@@ -13,11 +13,13 @@ import { createKiroProvider, PROVIDER_ID as KIRO } from './kiro/index.js';
 import { createCloudCodeProvider, PROVIDER_ID as CLOUDCODE } from './cloudcode/index.js';
 import { AccountPool, type PoolEvents } from '../accounts/pool.js';
 import type { ImageCache } from '../features/image-cache.js';
+import type { SharedState } from '../state/shared-state.js';
 
 export interface ApiProviderDeps {
   store: AccountStore;
   images: ImageCache;
   events?: PoolEvents;
+  shared?: SharedState;
 }
 
 /** one pool per API provider, all over the same store */
@@ -31,6 +33,7 @@ function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaul
     ...(defaults.stickyWaitMs ? { stickyWaitMs: defaults.stickyWaitMs } : {}),
     firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000,
     ...(deps.events ? { events: deps.events } : {}),
+    ...(deps.shared ? { shared: deps.shared } : {}),
   });
 }
 

@@ -34,6 +34,7 @@ import type { AdminDeps } from '../admin/deps.js';
 import type { AdminAuth } from '../admin/auth.js';
 import { requestRecorder } from '../usage/recorder.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { SharedState } from '../state/shared-state.js';
 
 export interface AppDeps {
   config: Config;
@@ -45,6 +46,8 @@ export interface AppDeps {
   images?: ImageCache;
   /** usage accounting, history and the admin API/console */
   admin?: AdminDeps & { auth: AdminAuth };
+  /** state shared with other instances (rate-limit counters here) */
+  shared?: SharedState;
   /** Prometheus metrics served at /metrics */
   metrics?: Metrics;
   /** flips to true when draining: new requests are refused */
@@ -71,7 +74,7 @@ export function createApp(deps: AppDeps) {
   const isAdminPath = (p: string) => p === '/admin' || p.startsWith('/admin/') || (p.startsWith('/api/') && !p.startsWith('/api/ai/'));
   app.use((req, res, next) => (isAdminPath(req.path) ? next() : corsMw(req, res, next)));
 
-  const limits = (n: number, what: string) => perMinute(n, what, config.RATE_LIMIT_ENABLED);
+  const limits = (n: number, what: string) => perMinute(n, what, config.RATE_LIMIT_ENABLED, deps.shared?.rateLimitStore(what.replace(/\W+/g, '-')));
   const chatLimit = limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat');
   const countLimit = limits(config.RATE_LIMIT_COUNT_TOKENS_PER_MINUTE, 'count-tokens');
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');

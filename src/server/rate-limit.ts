@@ -1,11 +1,14 @@
 /** Per-endpoint rate limits (express-rate-limit), answered in the route's dialect. */
-import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { rateLimit, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
 import type { NextFunction, Request, Response } from 'express';
 import { RateLimited } from '../core/errors.js';
 
-export function perMinute(limit: number, what: string, enabled: boolean): RateLimitRequestHandler | ((req: Request, res: Response, next: NextFunction) => void) {
+/** `store`: counters shared by every instance (Redis); default: this process's memory */
+export function perMinute(limit: number, what: string, enabled: boolean, store?: Store): RateLimitRequestHandler | ((req: Request, res: Response, next: NextFunction) => void) {
   if (!enabled) return (_req, _res, next) => next();
   return rateLimit({
+    // a Redis outage lets requests through rather than failing them (limits protect; they are not the service)
+    ...(store ? { store, passOnStoreError: true } : {}),
     windowMs: 60_000,
     limit,
     standardHeaders: 'draft-7',

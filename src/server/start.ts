@@ -25,6 +25,8 @@ import { UsageBook } from '../usage/book.js';
 import { History } from '../usage/history.js';
 import { AdminAuth, loadSecret } from '../admin/auth.js';
 import { Metrics } from '../metrics/registry.js';
+import { MemoryState } from '../state/memory-state.js';
+import { RedisState } from '../state/redis-state.js';
 import type { Provider } from '../core/provider.js';
 
 /** copied into DATA_DIR on first run */
@@ -57,6 +59,9 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
   const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup };
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
+  const shared = config.REDIS_URL ? await RedisState.connect(config.REDIS_URL, config.REDIS_PREFIX) : new MemoryState();
+  await store.share(shared);
+  if (shared.kind === 'redis') log.info({ prefix: config.REDIS_PREFIX }, 'sharing state through Redis');
   const images = new ImageCache(path.resolve(config.DATA_DIR, 'images'), config.IMAGE_CACHE_TTL_MINUTES * 60_000);
   await images.start();
   const usageDir = path.resolve(config.DATA_DIR, 'usage');
@@ -73,7 +78,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   sweeper.unref();
   const auth = new AdminAuth(config.ADMIN_PASSWORD, config.ADMIN_PASSWORD ? await loadSecret(path.resolve(config.DATA_DIR)) : randomBytes(32), config.ADMIN_SESSION_HOURS * 3_600_000);
   const events = { refreshed: (p: string, ok: boolean) => metrics.refreshed(p, ok), failed: (p: string, outcome: string) => metrics.accountFailed(p, outcome) };
-  providers = createProviders(config, runtime, env, { store, images, events });
+  providers = createProviders(config, runtime, env, { store, images, events, shared });
   const router = new Router(providers, {
     // stored aliases (admin console) over MODEL_ALIASES
     aliases: () => ({ ...config.MODEL_ALIASES, ...store.aliases }),
@@ -82,7 +87,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   });
   let draining = false;
   const admin = { config, store, router, usage, history, log, auth };
-  const { app, inflight } = createApp({ config, router, pool, log, images, admin, metrics, isDraining: () => draining });
+  const { app, inflight } = createApp({ config, router, pool, log, images, admin, metrics, shared, isDraining: () => draining });
 
   const server = http.createServer(app);
   // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them
@@ -118,6 +123,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
       await closeDispatchers();
       await Promise.all(router.all().map((p) => p.close?.()));
       server.closeAllConnections();
+      await shared.close();
       log.info('stopped');
     })());
 

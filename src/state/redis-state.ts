@@ -1,0 +1,120 @@
+/**
+ * SharedState on Redis (ioredis): JSON values with PX lifetimes, INCR, SET NX PX locks
+ * released by compare-and-delete, pub/sub on a second connection, and rate-limit-redis
+ * for express-rate-limit. Every key and channel carries the prefix (REDIS_PREFIX).
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import type { SharedState } from './shared-state.js';
+
+const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+export class RedisState implements SharedState {
+  readonly kind = 'redis' as const;
+  readonly instanceId = randomUUID();
+  private readonly listeners = new Map<string, ((m: Record<string, unknown>) => void)[]>();
+
+  private constructor(
+    private readonly client: Redis,
+    private readonly sub: Redis,
+    private readonly prefix: string,
+  ) {
+    sub.on('message', (channel: string, raw: string) => {
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      for (const l of this.listeners.get(channel.slice(this.prefix.length)) ?? []) l(m);
+    });
+  }
+
+  /** connects and checks the server answers, or fails with a message naming REDIS_URL */
+  static async connect(url: string, prefix: string): Promise<RedisState> {
+    const opts = { maxRetriesPerRequest: 2, connectTimeout: 5_000, lazyConnect: true };
+    const client = new Redis(url, opts);
+    const sub = new Redis(url, opts);
+    // errors surface on the commands; without a listener ioredis would print each reconnect attempt
+    client.on('error', () => {});
+    sub.on('error', () => {});
+    try {
+      await Promise.all([client.connect(), sub.connect()]);
+      await client.ping();
+    } catch (err) {
+      client.disconnect();
+      sub.disconnect();
+      throw new Error(`Cannot reach Redis at ${url.replace(/\/\/[^@/]*@/, '//****@')} (REDIS_URL): ${(err as Error).message}`);
+    }
+    return new RedisState(client, sub, prefix);
+  }
+
+  private k(key: string): string {
+    return this.prefix + key;
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    const v = await this.client.get(this.k(key));
+    return v === null ? undefined : (JSON.parse(v) as T);
+  }
+
+  async setJson(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    if (ttlMs !== undefined && ttlMs > 0) await this.client.set(this.k(key), JSON.stringify(value), 'PX', Math.ceil(ttlMs));
+    else if (ttlMs === undefined) await this.client.set(this.k(key), JSON.stringify(value));
+    else await this.client.del(this.k(key));
+  }
+
+  async scanJson<T>(prefix: string): Promise<[string, T][]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.client.scan(cursor, 'MATCH', `${this.k(prefix).replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    if (!keys.length) return [];
+    const values = await this.client.mget(keys);
+    return keys.flatMap((key, i) => (values[i] === null || values[i] === undefined ? [] : [[key.slice(this.prefix.length), JSON.parse(values[i]!) as T] as [string, T]]));
+  }
+
+  async del(key: string): Promise<void> {
+    await this.client.del(this.k(key));
+  }
+
+  incr(key: string): Promise<number> {
+    return this.client.incr(this.k(key));
+  }
+
+  async tryLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomUUID();
+    const ok = await this.client.set(this.k(key), token, 'PX', Math.ceil(ttlMs), 'NX');
+    return ok === 'OK' ? token : undefined;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    await this.client.eval(UNLOCK, 1, this.k(key), token);
+  }
+
+  async publish(channel: string, message: object): Promise<void> {
+    await this.client.publish(this.k(channel), JSON.stringify(message));
+  }
+
+  async subscribe(channel: string, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+    const first = !this.listeners.has(channel);
+    this.listeners.set(channel, [...(this.listeners.get(channel) ?? []), onMessage]);
+    if (first) await this.sub.subscribe(this.k(channel));
+  }
+
+  rateLimitStore(name: string): RedisStore {
+    return new RedisStore({
+      prefix: this.k(`rl:${name}:`),
+      sendCommand: (command: string, ...args: string[]) => this.client.call(command, ...args) as Promise<RedisReply>,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await Promise.allSettled([this.client.quit(), this.sub.quit()]);
+  }
+}

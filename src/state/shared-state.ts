@@ -1,0 +1,29 @@
+/**
+ * State that replicas must share: account health, sticky bindings, the round-robin
+ * cursor, short-lived tokens, refresh locks, rate-limit counters, and change
+ * notices. One interface, two homes: this process's memory (a single instance), or
+ * Redis when REDIS_URL is set (any number of instances behind a load balancer).
+ */
+import type { Store } from 'express-rate-limit';
+
+export interface SharedState {
+  readonly kind: 'memory' | 'redis';
+  /** this process, so a subscriber can ignore its own notices */
+  readonly instanceId: string;
+  getJson<T>(key: string): Promise<T | undefined>;
+  /** ttlMs: the value disappears after it (none = kept) */
+  setJson(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  /** every value whose key starts with prefix */
+  scanJson<T>(prefix: string): Promise<[string, T][]>;
+  del(key: string): Promise<void>;
+  /** atomically adds one and returns the new value */
+  incr(key: string): Promise<number>;
+  /** a lock that expires after ttlMs; returns a token to unlock with, or undefined when someone holds it */
+  tryLock(key: string, ttlMs: number): Promise<string | undefined>;
+  unlock(key: string, token: string): Promise<void>;
+  publish(channel: string, message: object): Promise<void>;
+  subscribe(channel: string, onMessage: (message: Record<string, unknown>) => void): Promise<void>;
+  /** the store express-rate-limit counts in (undefined: its own memory store) */
+  rateLimitStore(name: string): Store | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,135 @@
+/**
+ * Two cligate instances sharing a real Redis (redis-server started here on a free port),
+ * Kiro accounts behind one fake Kiro: a token refreshed once across both, the round-robin
+ * cursor shared (accounts alternate across instances), a cooldown set by one seen by the
+ * other, an account added on one served by the other, and one rate limit for both.
+ * .ci/run installs redis-server; elsewhere the test is skipped when it is missing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { startStack, type TestStack } from '../helpers/server.js';
+import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
+
+const available = hasRedisServer();
+if (!available && process.env.CI) throw new Error('redis-server is missing: .ci/run installs it');
+
+let redis: TestRedis;
+let fake: FakeKiro;
+let a: TestStack;
+let b: TestStack;
+const dirs: string[] = [];
+const PASSWORD = 'multi-admin';
+
+async function instance(): Promise<TestStack> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-multi-data-'));
+  dirs.push(dataDir);
+  await writeFile(
+    path.join(dataDir, 'accounts.json'),
+    JSON.stringify({
+      providers: { kiro: { strategy: 'round-robin' } },
+      accounts: [
+        { id: 'k-one', provider: 'kiro', credentials: { refresh_token: 'rt-x-one', auth_method: 'social' } },
+        { id: 'k-two', provider: 'kiro', credentials: { refresh_token: 'rt-x-two', auth_method: 'social' } },
+      ],
+    }),
+  );
+  return startStack({
+    DATA_DIR: dataDir,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: 'test:',
+    ADMIN_PASSWORD: PASSWORD,
+    RATE_LIMIT_ENABLED: 'true',
+    RATE_LIMIT_MODELS_PER_MINUTE: '5',
+    RATE_LIMIT_CHAT_PER_MINUTE: '1000',
+    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
+    KIRO_OIDC_URL: fake.templates.oidc,
+    KIRO_API_URL: fake.templates.api,
+    KIRO_Q_URL: fake.templates.q,
+    ACCOUNT_COOLDOWN_BASE: '600',
+  });
+}
+
+const chat = (s: TestStack, content: string) =>
+  new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'x', maxRetries: 0 }).chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content }] });
+
+async function admin(s: TestStack, method: string, p: string, body?: unknown): Promise<any> {
+  const { token } = (await (await fetch(`${s.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })).json()) as any;
+  const r = await fetch(`${s.url}/api${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  return r.json();
+}
+
+/** which account each generate call of the fake used, in order */
+const served = () => fake.calls.filter((c) => c.path.endsWith('/generateAssistantResponse')).map((c) => c.account);
+
+describe.skipIf(!available)('several instances on one Redis', () => {
+  beforeAll(async () => {
+    redis = await startRedis();
+    fake = await startFakeKiro([
+      { refresh_token: 'rt-x-one', auth_method: 'social', rotate: true },
+      { refresh_token: 'rt-x-two', auth_method: 'social' },
+      { refresh_token: 'rt-x-three', auth_method: 'social' },
+    ]);
+    a = await instance();
+    b = await instance();
+  }, 60_000);
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await fake?.close();
+    await redis?.close();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('each token is refreshed once across both instances, however many requests race for it', async () => {
+    await Promise.all([chat(a, 'r1'), chat(b, 'r2'), chat(a, 'r3'), chat(b, 'r4'), chat(a, 'r5'), chat(b, 'r6')]);
+    expect(fake.count('/refreshToken', 'rt-x-one')).toBe(1);
+    expect(fake.count('/refreshToken', 'rt-x-two')).toBe(1);
+    // the rotated refresh token reached both instances' stores
+    const rotated = fake.refreshTokenOf('rt-x-one');
+    expect(rotated).not.toBe('rt-x-one');
+    for (const d of dirs) await expect.poll(async () => JSON.parse(await readFile(path.join(d, 'accounts.json'), 'utf8')).accounts[0].credentials.refresh_token).toBe(rotated);
+  });
+
+  it('the round-robin cursor is shared: requests alternating between instances alternate accounts', async () => {
+    const before = served().length;
+    for (let i = 0; i < 6; i++) await chat(i % 2 ? b : a, `rr ${i}`);
+    const order = served().slice(before);
+    // with a cursor per instance this would be one, one, two, two, ...
+    for (let i = 1; i < order.length; i++) expect(order[i], order.join(',')).not.toBe(order[i - 1]);
+  });
+
+  it('a cooldown set by one instance is seen by the other', async () => {
+    fake.setScript({ status: { 'rt-x-one': 429 }, retryAfter: 600 });
+    // until instance A meets k-one, then fails over to k-two
+    for (let i = 0; i < 2; i++) await chat(a, `cool ${i}`);
+    fake.setScript({});
+    const askedOne = fake.count('/generateAssistantResponse', 'rt-x-one');
+    await expect.poll(async () => (await admin(b, 'GET', '/pool')).providers.find((p: any) => p.id === 'kiro').accounts.find((x: any) => x.id === 'k-one').state.coolUntil ?? 0).toBeGreaterThan(Date.now() + 500_000);
+    // B never sends to the resting account
+    for (let i = 0; i < 4; i++) await chat(b, `after ${i}`);
+    expect(fake.count('/generateAssistantResponse', 'rt-x-one')).toBe(askedOne);
+    // and putting it back on B (a passing test) is seen by A
+    expect((await admin(b, 'POST', '/accounts/k-one/test')).ok).toBe(true);
+    await expect.poll(async () => (await admin(a, 'GET', '/accounts/k-one')).state.usable).toBe(true);
+  });
+
+  it('an account added on one instance serves requests on the other', async () => {
+    const added = await admin(a, 'POST', '/accounts', { id: 'k-three', provider: 'kiro', credentials: { refresh_token: 'rt-x-three', auth_method: 'social' } });
+    expect(added.id).toBe('k-three');
+    await expect.poll(async () => (await admin(b, 'GET', '/accounts')).accounts.map((x: any) => x.id)).toContain('k-three');
+    for (let i = 0; i < 6; i++) await chat(b, `three ${i}`);
+    expect(fake.count('/generateAssistantResponse', 'rt-x-three')).toBeGreaterThan(0);
+  });
+
+  it('one rate limit counts the requests of both instances', async () => {
+    const models = (s: TestStack) => fetch(`${s.url}/v1/models`).then((r) => r.status);
+    const statuses = [await models(a), await models(b), await models(a), await models(b), await models(a), await models(b)];
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(await models(a)).toBe(429);
+    expect(await redis.client.keys('test:rl:models:*')).not.toEqual([]);
+  });
+});

@@ -12,7 +12,16 @@ import { writeFileAtomic } from './atomic-file.js';
 import type { Account, StoreData } from './types.js';
 import type { SharedState } from '../state/shared-state.js';
 
-const SNAPSHOT_KEY = 'accounts:snapshot';
+const ACCOUNT_KEY = 'accounts:account:';
+const META_KEY = 'accounts:meta';
+const SAVED_AT_KEY = 'accounts:saved-at';
+
+/** one change to the store, as instances tell each other */
+type StoreChange =
+  | { op: 'upsert'; account: Account }
+  | { op: 'remove'; id: string }
+  | { op: 'meta'; meta: Omit<StoreData, 'accounts'> }
+  | { op: 'replace'; data: StoreData };
 
 const accountSchema = z.object({
   id: z.string().min(1),
@@ -49,8 +58,6 @@ function describe(err: z.ZodError): string {
 export class AccountStore {
   private writing: Promise<void> = Promise.resolve();
   private shared?: SharedState;
-  /** epoch ms of the state this instance holds (file mtime, or the shared snapshot it adopted) */
-  private savedAt = 0;
 
   private constructor(
     readonly file: string,
@@ -107,6 +114,7 @@ export class AccountStore {
     else next[alias] = target;
     this.data.aliases = next;
     await this.save();
+    await this.publish({ op: 'meta', meta: this.meta() });
   }
 
   /** merges into a provider's settings (undefined values remove a key) and saves */
@@ -115,6 +123,7 @@ export class AccountStore {
     for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
     this.data.providers = { ...this.data.providers, [provider]: merged };
     await this.save();
+    await this.publish({ op: 'meta', meta: this.meta() });
   }
 
   accounts(provider?: string): Account[] {
@@ -138,6 +147,7 @@ export class AccountStore {
     if (i >= 0) this.data.accounts[i] = account;
     else this.data.accounts.push(account);
     await this.save();
+    await this.publish({ op: 'upsert', account });
     return account;
   }
 
@@ -152,6 +162,7 @@ export class AccountStore {
     this.data.accounts = this.data.accounts.filter((a) => a.id !== id);
     if (this.data.accounts.length === before) return false;
     await this.save();
+    await this.publish({ op: 'remove', id });
     return true;
   }
 
@@ -161,45 +172,100 @@ export class AccountStore {
     if (!parsed.success) throw new Error(`invalid configuration: ${describe(parsed.error)}`);
     this.data = parsed.data as StoreData;
     await this.save();
+    if (this.shared) {
+      await this.publishWhole().catch(() => {});
+      await this.publish({ op: 'replace', data: this.data });
+    }
   }
 
   /**
-   * several instances: each change is announced with the whole store (it is small) and
-   * kept as the shared snapshot; each instance adopts the others' changes and writes them
-   * to its own file. At start the newer of the file and the shared snapshot wins.
+   * several instances: each change is announced as what changed (one account, or the
+   * settings), never as the whole store, so two instances changing different accounts
+   * at once lose nothing; every instance applies the others' changes and writes its own
+   * file. Shared state also keeps each account under its own key, for instances that
+   * start later: at start the newer of the file and the shared copy wins.
    */
   async share(shared: SharedState): Promise<void> {
     if (shared.kind !== 'redis') return;
     this.shared = shared;
-    if (this.file && !this.savedAt) this.savedAt = (await stat(this.file).catch(() => undefined))?.mtimeMs ?? 0;
+    const mtime = this.file ? ((await stat(this.file).catch(() => undefined))?.mtimeMs ?? 0) : 0;
     await shared.subscribe('accounts', (m) => {
-      if (m.from !== shared.instanceId) this.adopt(m.data, Number(m.savedAt));
+      if (m.from !== shared.instanceId) this.applyRemote(m as unknown as StoreChange);
     });
-    const snap = await shared.getJson<{ savedAt: number; data: unknown }>(SNAPSHOT_KEY);
-    if (snap && snap.savedAt > this.savedAt) this.adopt(snap.data, snap.savedAt);
-    else await this.announce();
+    const savedAt = (await shared.getJson<number>(SAVED_AT_KEY)) ?? 0;
+    if (savedAt > mtime) {
+      const meta = await shared.getJson<Omit<StoreData, 'accounts'>>(META_KEY);
+      const accounts = (await shared.scanJson<Account>(ACCOUNT_KEY)).map(([, a]) => a);
+      const order = new Map(this.data.accounts.map((a, i) => [a.id, i]));
+      accounts.sort((x, y) => (order.get(x.id) ?? Infinity) - (order.get(y.id) ?? Infinity) || x.id.localeCompare(y.id));
+      const parsed = storeSchema.safeParse({ ...meta, accounts });
+      if (parsed.success) {
+        this.data = parsed.data as StoreData;
+        await this.save();
+        return;
+      }
+    }
+    // this file is newer than what the others hold: it becomes everyone's
+    await this.publishWhole();
+    await this.publish({ op: 'replace', data: this.data });
   }
 
-  private adopt(input: unknown, savedAt: number): void {
-    const parsed = storeSchema.safeParse(input);
-    if (!parsed.success) return;
-    this.data = parsed.data as StoreData;
-    this.savedAt = savedAt;
-    void this.save(false).catch(() => {});
+  private applyRemote(change: StoreChange): void {
+    if (change.op === 'upsert') {
+      const a = accountSchema.safeParse(change.account);
+      if (!a.success) return;
+      const i = this.data.accounts.findIndex((x) => x.id === a.data.id);
+      if (i >= 0) this.data.accounts[i] = a.data as Account;
+      else this.data.accounts.push(a.data as Account);
+    } else if (change.op === 'remove') {
+      this.data.accounts = this.data.accounts.filter((x) => x.id !== change.id);
+    } else if (change.op === 'meta') {
+      const parsed = storeSchema.safeParse({ ...change.meta, accounts: [] });
+      if (!parsed.success) return;
+      this.data = { ...parsed.data, accounts: this.data.accounts } as StoreData;
+    } else if (change.op === 'replace') {
+      const parsed = storeSchema.safeParse(change.data);
+      if (!parsed.success) return;
+      this.data = parsed.data as StoreData;
+    }
+    void this.save().catch(() => {});
   }
 
-  private async announce(): Promise<void> {
-    if (!this.shared) return;
-    const savedAt = Math.max(Date.now(), this.savedAt + 1);
-    this.savedAt = savedAt;
-    await this.shared.setJson(SNAPSHOT_KEY, { savedAt, data: this.data });
-    await this.shared.publish('accounts', { from: this.shared.instanceId, savedAt, data: this.data });
+  private meta(): Omit<StoreData, 'accounts'> {
+    const { accounts: _a, ...meta } = this.data;
+    return meta;
   }
 
-  /** writes are queued: each sees the data as it is when its turn comes; local changes are announced to other instances */
-  save(announce = true): Promise<void> {
-    const write = this.file ? this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`)) : Promise.resolve();
-    this.writing = write.catch(() => {});
-    return announce && this.shared ? write.then(() => this.announce().catch(() => {})) : write;
+  /** tells the other instances, and keeps the shared copy current */
+  private async publish(change: StoreChange): Promise<void> {
+    const shared = this.shared;
+    if (!shared) return;
+    try {
+      if (change.op === 'upsert') await shared.setJson(ACCOUNT_KEY + change.account.id, change.account);
+      else if (change.op === 'remove') await shared.del(ACCOUNT_KEY + change.id);
+      else if (change.op === 'meta') await shared.setJson(META_KEY, change.meta);
+      await shared.setJson(SAVED_AT_KEY, Date.now());
+      await shared.publish('accounts', { from: shared.instanceId, ...change });
+    } catch {
+      // Redis unreachable: this instance's file still has the change
+    }
+  }
+
+  /** the whole store into shared state (first instance, an import) */
+  private async publishWhole(): Promise<void> {
+    const shared = this.shared;
+    if (!shared) return;
+    for (const [key] of await shared.scanJson(ACCOUNT_KEY)) if (!this.get(key.slice(ACCOUNT_KEY.length))) await shared.del(key);
+    for (const a of this.data.accounts) await shared.setJson(ACCOUNT_KEY + a.id, a);
+    await shared.setJson(META_KEY, this.meta());
+    await shared.setJson(SAVED_AT_KEY, Date.now());
+  }
+
+  /** writes are queued: each sees the data as it is when its turn comes */
+  save(): Promise<void> {
+    if (!this.file) return Promise.resolve();
+    const next = this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`));
+    this.writing = next.catch(() => {});
+    return next;
   }
 }

@@ -6,7 +6,7 @@
  * .ci/run installs redis-server; elsewhere the test is skipped when it is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -24,9 +24,10 @@ let b: TestStack;
 const dirs: string[] = [];
 const PASSWORD = 'multi-admin';
 
-async function instance(): Promise<TestStack> {
+async function instance(opts: { staleFile?: boolean } = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-multi-data-'));
   dirs.push(dataDir);
+  const file = path.join(dataDir, 'accounts.json');
   await writeFile(
     path.join(dataDir, 'accounts.json'),
     JSON.stringify({
@@ -37,6 +38,8 @@ async function instance(): Promise<TestStack> {
       ],
     }),
   );
+  // a file older than the shared state (an instance restarted with yesterday's store)
+  if (opts.staleFile) await utimes(file, new Date('2020-01-01'), new Date('2020-01-01'));
   return startStack({
     DATA_DIR: dataDir,
     REDIS_URL: redis.url,
@@ -56,8 +59,11 @@ async function instance(): Promise<TestStack> {
 const chat = (s: TestStack, content: string) =>
   new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'x', maxRetries: 0 }).chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content }] });
 
+// logins are rate-limited across instances too: one per instance
+const tokens = new Map<TestStack, string>();
 async function admin(s: TestStack, method: string, p: string, body?: unknown): Promise<any> {
-  const { token } = (await (await fetch(`${s.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })).json()) as any;
+  if (!tokens.has(s)) tokens.set(s, ((await (await fetch(`${s.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })).json()) as any).token);
+  const token = tokens.get(s)!;
   const r = await fetch(`${s.url}/api${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   return r.json();
 }
@@ -123,6 +129,17 @@ describe.skipIf(!available)('several instances on one Redis', () => {
     await expect.poll(async () => (await admin(b, 'GET', '/accounts')).accounts.map((x: any) => x.id)).toContain('k-three');
     for (let i = 0; i < 6; i++) await chat(b, `three ${i}`);
     expect(fake.count('/generateAssistantResponse', 'rt-x-three')).toBeGreaterThan(0);
+  });
+
+  it('an instance that starts later with an older file takes the shared accounts', async () => {
+    const c = await instance({ staleFile: true });
+    try {
+      const ids = (await admin(c, 'GET', '/accounts')).accounts.map((x: any) => x.id);
+      expect(ids).toEqual(expect.arrayContaining(['k-one', 'k-two', 'k-three']));
+      expect((await admin(c, 'GET', '/config')).store.accounts.find((x: any) => x.id === 'k-one').credentials.refresh_token).toBe(fake.refreshTokenOf('rt-x-one'));
+    } finally {
+      await c.close();
+    }
   });
 
   it('one rate limit counts the requests of both instances', async () => {

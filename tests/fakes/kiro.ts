@@ -114,6 +114,10 @@ export async function startFakeKiro(accounts: FakeKiroAccount[]): Promise<FakeKi
     if (status) return sendJson(res, status, { message: status === 429 ? 'Too many requests' : 'denied' }, status === 429 && script.retryAfter ? { 'retry-after': String(script.retryAfter) } : {});
     const cur = body?.conversationState?.currentMessage?.userInputMessage;
     if (!cur?.modelId || typeof cur.content !== 'string' || !cur.content) return sendJson(res, 400, { message: 'Improperly formed request.' });
+    // faults a request asks for: [[kiro:429]], [[kiro:500]], [[kiro:stall]] (nothing, ever), [[kiro:cut]] (half an answer, then the socket closes)
+    const fault = /\[\[kiro:(\w+)\]\]/.exec(cur.content)?.[1];
+    if (fault === '429' || fault === '500') return sendJson(res, Number(fault), { message: fault === '429' ? 'Too many requests' : 'Internal failure' });
+    if (fault === 'stall') return void req.socket.setTimeout(0);
 
     const frames: Uint8Array[] = [];
     const text = script.reply ?? `Kiro says: ${cur.content.slice(0, 30)}`;
@@ -130,6 +134,11 @@ export async function startFakeKiro(accounts: FakeKiroAccount[]): Promise<FakeKi
     frames.push(frame('contextUsageEvent', { contextUsagePercentage: script.contextUsagePercentage ?? 1.5 }));
     const all = Buffer.concat(frames);
     res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
+    if (fault === 'cut') {
+      res.write(all.subarray(0, Math.floor(all.length / 2)));
+      await sleep(5);
+      return void res.destroy();
+    }
     for (let i = 0; i < all.length; i += 23) {
       res.write(all.subarray(i, i + 23));
       await sleep(0);

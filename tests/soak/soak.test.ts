@@ -1,0 +1,230 @@
+/**
+ * Soak with faults. SOAK_REQUESTS (default 1000) requests across the three dialects,
+ * streaming and not, through a CLI provider (a stand-in claude executable that crashes,
+ * hangs, stalls, floods, writes garbage or leaves a grandchild behind, on request) and an
+ * API provider (Kiro accounts behind the fake Kiro answering 429/500, stalling before the
+ * first byte or cutting the stream, plus rejected per-request accounts: 401), while clients
+ * disconnect mid-stream or give up early. Afterwards: no process left (PID tree, and any
+ * process whose cwd was a sandbox), no sandbox left, every response well-formed in its
+ * dialect, the server answering, RSS back within 10% of where it started after GC.
+ * The figures are printed as one JSON line (SOAK_REPORT).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readlink, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startStack, processTree, type TestStack } from '../helpers/server.js';
+import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { checkResponse, requestFor, type Dialect } from '../helpers/dialects.js';
+import { liveSandboxes } from '../../src/runtime/sandbox.js';
+import { backgroundSettled } from '../../src/runtime/background.js';
+import { ROOT } from '../helpers/claude-env.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+const TOTAL = Number(process.env.SOAK_REQUESTS ?? 1000);
+const CONCURRENCY = 12;
+const FAKE_CLAUDE = path.join(ROOT, 'tests/fakes/bin/fake-claude.mjs');
+
+/** a small seeded PRNG, so a failing run can be replayed (SOAK_SEED) */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CLI_FAULTS = ['crash', 'hang', 'stall', 'flood', 'garbage', 'orphan'] as const;
+const API_FAULTS = ['429', '500', 'stall', 'cut', '401'] as const;
+
+interface Plan {
+  dialect: Dialect;
+  provider: 'cli' | 'kiro';
+  stream: boolean;
+  /** an upstream/CLI fault, or undefined */
+  fault?: string;
+  /** the client's own misbehaviour */
+  client?: 'disconnect' | 'timeout';
+}
+
+function plan(rand: () => number): Plan {
+  const dialect = (['openai', 'anthropic', 'gemini'] as const)[Math.floor(rand() * 3)]!;
+  const provider = rand() < 0.4 ? 'cli' : 'kiro';
+  const stream = rand() < 0.6;
+  const p: Plan = { dialect, provider, stream };
+  const r = rand();
+  if (r < 0.3) p.fault = provider === 'cli' ? CLI_FAULTS[Math.floor(rand() * CLI_FAULTS.length)] : API_FAULTS[Math.floor(rand() * API_FAULTS.length)];
+  else if (r < 0.4 && stream) p.client = 'disconnect';
+  else if (r < 0.45) p.client = 'timeout';
+  return p;
+}
+
+let fake: FakeKiro;
+let stack: TestStack;
+let dataDir: string;
+
+beforeAll(async () => {
+  fake = await startFakeKiro([1, 2, 3].map((n) => ({ refresh_token: `rt-soak-${n}`, auth_method: 'social' as const })));
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-soak-data-'));
+  await writeFile(path.join(dataDir, 'accounts.json'), JSON.stringify({ accounts: [1, 2, 3].map((n) => ({ id: `soak-${n}`, provider: 'kiro', credentials: { refresh_token: `rt-soak-${n}`, auth_method: 'social' } })) }));
+  stack = await startStack({
+    DATA_DIR: dataDir,
+    CLAUDE_CLI_PATH: FAKE_CLAUDE,
+    CLAUDE_ALLOWED_TOOLS: '',
+    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
+    KIRO_OIDC_URL: fake.templates.oidc,
+    KIRO_API_URL: fake.templates.api,
+    KIRO_Q_URL: fake.templates.q,
+    INTERNAL_API_KEY: 'soak-internal',
+    FIRST_TOKEN_TIMEOUT: '1',
+    MAX_TIMEOUT: '4000',
+    WORKER_CONCURRENCY: '4',
+    QUEUE_LIMIT: '64',
+    ACCOUNT_COOLDOWN_BASE: '0.05',
+    ACCOUNT_COOLDOWN_MAX: '0.2',
+    SSE_KEEPALIVE_INTERVAL: '1',
+    HISTORY_ENABLED: 'false',
+  });
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+  await fake?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function send(p: Plan, n: number): Promise<{ status?: number; problem?: string; aborted: boolean }> {
+  const model = p.provider === 'cli' ? 'claude-sonnet-4-5' : 'claude-sonnet-4.5';
+  const marker = p.fault ? (p.provider === 'cli' ? `[[cli:${p.fault}]]` : `[[kiro:${p.fault}]]`) : '';
+  const { path: route, body } = requestFor(p.dialect, model, `soak request ${n} ${marker}`, p.stream);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // a 401 comes from a per-request account the fake does not know (stateless mode): the stored pool is left alone
+  if (p.provider === 'kiro' && p.fault === '401') Object.assign(headers, { 'x-kiro-refresh-token': 'rt-nobody', 'x-internal-api-key': 'soak-internal' });
+  const ctl = new AbortController();
+  const timer = p.client === 'timeout' ? setTimeout(() => ctl.abort(), 50 + (n % 400)) : undefined;
+  try {
+    const res = await fetch(`${stack.url}${route}`, { method: 'POST', headers, body: JSON.stringify(body), signal: ctl.signal });
+    if (p.client === 'disconnect' && res.status === 200) {
+      const reader = res.body!.getReader();
+      await reader.read();
+      ctl.abort();
+      await reader.cancel().catch(() => {});
+      return { status: res.status, aborted: true };
+    }
+    const text = await res.text();
+    const problem = checkResponse(p.dialect, p.stream, res.status, res.headers.get('content-type') ?? '', text);
+    return { status: res.status, aborted: false, ...(problem ? { problem } : {}) };
+  } catch (err) {
+    if (ctl.signal.aborted) return { aborted: true };
+    return { aborted: false, problem: `fetch failed: ${(err as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** processes whose working directory is (or was) one of the sandboxes */
+async function inSandboxes(sandboxes: Set<string>): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
+    const dir = cwd.replace(/ \(deleted\)$/, '');
+    if ([...sandboxes].some((s) => dir === s || dir.startsWith(`${s}/`))) found.push(Number(entry));
+  }
+  return found;
+}
+
+function rss(): number {
+  for (let i = 0; i < 4; i++) gc();
+  return process.memoryUsage().rss;
+}
+
+describe('soak with faults', () => {
+  it(`${TOTAL} requests with injected faults leave nothing behind and every answer well-formed`, async () => {
+    const rand = prng(Number(process.env.SOAK_SEED ?? 42));
+    // warm-up to the soak's working size: module caches, connection pools, JIT, every fault,
+    // and as many concurrent floods as there are workers (the allocator's high-water mark)
+    const floods = (['openai', 'anthropic', 'gemini', 'openai'] as const).map((dialect, i) => ({ dialect, provider: 'cli', stream: i % 2 === 0, fault: 'flood' }) as Plan);
+    const warm = [...floods, ...CLI_FAULTS.map((f) => ({ dialect: 'openai', provider: 'cli', stream: true, fault: f }) as Plan), ...API_FAULTS.map((f) => ({ dialect: 'anthropic', provider: 'kiro', stream: true, fault: f }) as Plan), ...floods];
+    for (let i = 0; i < 60; i++) warm.push(plan(rand));
+    for (let i = 0; i < warm.length; i += CONCURRENCY) await Promise.all(warm.slice(i, i + CONCURRENCY).map((p, k) => send(p, -1 - i - k)));
+    fake.calls.length = 0;
+    await backgroundSettled();
+    await sleep(200);
+    const rssBefore = rss();
+    const memBefore = process.memoryUsage();
+    if (process.env.SOAK_HEAPSNAPSHOT) v8.writeHeapSnapshot(`${process.env.SOAK_HEAPSNAPSHOT}-before.heapsnapshot`);
+    const pidsBefore = new Set(await processTree(process.pid));
+
+    const sandboxes = new Set<string>();
+    const sampler = setInterval(() => liveSandboxes().forEach((s) => sandboxes.add(s)), 20);
+    const faults: Record<string, number> = {};
+    const statuses: Record<string, number> = {};
+    const problems: string[] = [];
+    let aborted = 0;
+    let next = 0;
+    const started = Date.now();
+    const worker = async () => {
+      while (next < TOTAL) {
+        const n = next++;
+        const p = plan(rand);
+        const kind = p.fault ? `${p.provider}:${p.fault}` : p.client ? `client:${p.client}` : 'none';
+        faults[kind] = (faults[kind] ?? 0) + 1;
+        const r = await send(p, n);
+        if (r.aborted) aborted++;
+        if (r.status !== undefined) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        if (r.problem) problems.push(`#${n} ${p.dialect} ${p.provider} ${p.stream ? 'stream' : 'json'} ${kind}: ${r.problem}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    clearInterval(sampler);
+    const seconds = (Date.now() - started) / 1000;
+
+    // everything a request started is over: processes, sandboxes, background cleanup
+    await backgroundSettled();
+    await sleep(300);
+    // the fake's own record of calls lives in this process too: not the server's memory
+    fake.calls.length = 0;
+    const health = await fetch(`${stack.url}/health`).then((r) => r.json() as Promise<any>);
+    const leftover = (await processTree(process.pid)).filter((pid) => !pidsBefore.has(pid));
+    const strays = await inSandboxes(sandboxes);
+    const leftDirs = [...sandboxes].filter((s) => existsSync(s));
+    const rssAfter = rss();
+    const memAfter = process.memoryUsage();
+    if (process.env.SOAK_HEAPSNAPSHOT) v8.writeHeapSnapshot(`${process.env.SOAK_HEAPSNAPSHOT}-after.heapsnapshot`);
+    if (process.env.SOAK_MEMORY) console.log('SOAK_MEMORY', JSON.stringify({ before: memBefore, after: memAfter }));
+    const report = {
+      requests: TOTAL,
+      seconds,
+      faults,
+      statuses,
+      clientAborted: aborted,
+      malformed: problems.length,
+      orphans: leftover.length + strays.length,
+      sandboxesSeen: sandboxes.size,
+      sandboxesLeft: leftDirs.length + liveSandboxes().length,
+      serverAlive: health.status === 'ok',
+      cliProcesses: health.cliProcesses,
+      rssBeforeMB: Math.round(rssBefore / 1e5) / 10,
+      rssAfterMB: Math.round(rssAfter / 1e5) / 10,
+      rssRatio: Math.round((rssAfter / rssBefore) * 1000) / 1000,
+    };
+    console.log(`SOAK_REPORT ${JSON.stringify(report)}`);
+
+    expect(problems.slice(0, 10)).toEqual([]);
+    expect(leftover).toEqual([]);
+    expect(strays).toEqual([]);
+    expect(leftDirs).toEqual([]);
+    expect(liveSandboxes()).toEqual([]);
+    expect(health).toMatchObject({ status: 'ok', cliProcesses: 0, sandboxes: 0, requestsInFlight: 0 });
+    expect(sandboxes.size).toBeGreaterThan(TOTAL / 10);
+    expect(Object.keys(faults).length).toBeGreaterThanOrEqual(12);
+    expect(rssAfter).toBeLessThanOrEqual(rssBefore * 1.1);
+  }, 900_000);
+});

@@ -12,24 +12,22 @@
  * X-CSRF-Token (an HMAC of the session token, given at login and by GET /api/session);
  * cross-site pages can neither read it nor send the cookie (SameSite=Strict).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { CligateError, Unauthorized, Unavailable } from '../core/errors.js';
 import { writeFileAtomic } from '../accounts/atomic-file.js';
+import { keyMatches } from '../server/auth.js';
 
 export const COOKIE = 'cligate_admin';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const b64 = (b: Buffer) => b.toString('base64url');
 
-function sameText(a: string, b: string): boolean {
-  const x = createHmac('sha256', 'cmp').update(a).digest();
-  const y = createHmac('sha256', 'cmp').update(b).digest();
-  return timingSafeEqual(x, y);
-}
+/** constant-time, whatever the lengths */
+const sameText = (a: string, b: string) => keyMatches(a, b);
 
 /** the per-installation secret, created on first use */
 export async function loadSecret(dataDir: string): Promise<Buffer> {

@@ -8,7 +8,8 @@
  * is covered by `: keepalive` comments from the first tick on.
  */
 import type { Request, Response } from 'express';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { keyMatches } from './auth.js';
 import type { Provider, RequestAccount } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import { collect } from '../core/stream.js';
@@ -46,7 +47,7 @@ function requestAccount(provider: Provider, req: Request, internalKey: string): 
   const account = provider.accountFromHeaders?.(req.headers);
   if (!account) return undefined;
   const given = String(req.headers['x-internal-api-key'] ?? '');
-  const ok = internalKey !== '' && given.length === internalKey.length && timingSafeEqual(Buffer.from(given), Buffer.from(internalKey));
+  const ok = internalKey !== '' && keyMatches(given, internalKey);
   if (!ok) {
     throw new Unauthorized(
       internalKey ? 'Per-request accounts need a valid X-Internal-Api-Key.' : 'Per-request accounts are off: set INTERNAL_API_KEY to use stateless gateway mode.',

@@ -1,5 +1,6 @@
 /** Runs cligate as its own process (`node --import tsx src/main.ts`), as `npm start` does. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './claude-env.js';
 
@@ -20,6 +21,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // its output joins the run log, which is scanned for secrets at the end
+  void exited.then(() => process.env.CLIGATE_RUN_LOG && appendFileSync(process.env.CLIGATE_RUN_LOG, out.endsWith('\n') || !out ? out : `${out}\n`));
   let out = '';
   // read all along, so the pipe never fills
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

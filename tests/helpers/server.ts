@@ -50,7 +50,10 @@ export async function startStack(
     DATA_DIR: path.join(claude.home, 'data'),
     ...overrides,
   });
-  const server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), claude.env);
+  // every server of the run logs into the run log (scanned for secrets at the end), else nowhere
+  const runLog = process.env.CLIGATE_RUN_LOG;
+  const logger = runLog ? pino({ level: process.env.TEST_LOG_LEVEL ?? 'debug' }, pino.destination({ dest: runLog, append: true, sync: true })) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const server = await startServer(config, logger, claude.env);
   return {
     fake,
     gemini,

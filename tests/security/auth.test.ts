@@ -1,0 +1,153 @@
+/**
+ * Every route, checked without credentials, with wrong ones and with the right ones, in
+ * each way a client may present them; the refusals are 401s in the route's dialect.
+ * Public routes stay public. (The run log is scanned for secrets at the end of the run:
+ * tests/global-setup.ts; its patterns are checked here.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type TestStack } from '../helpers/server.js';
+import { errorShape, type Dialect } from '../helpers/dialects.js';
+import { SECRET_PATTERNS } from '../global-setup.js';
+import { maskSecret } from '../../src/accounts/mask.js';
+
+const KEY = 'sk-auth-matrix-key';
+const PASSWORD = 'admin-pass-matrix';
+let stack: TestStack;
+let adminToken = '';
+
+beforeAll(async () => {
+  stack = await startStack({ API_KEY: KEY, ADMIN_PASSWORD: PASSWORD, INTERNAL_API_KEY: 'internal-secret-matrix', RATE_LIMIT_ENABLED: 'false' });
+  adminToken = ((await (await fetch(`${stack.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })).json()) as any).token;
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const chatBody = { model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] };
+const geminiBody = { contents: [{ role: 'user', parts: [{ text: 'x' }] }] };
+
+/** [method, path, body, dialect of its errors] */
+const API_ROUTES: [string, string, unknown, Dialect][] = [
+  ['GET', '/v1/models', undefined, 'openai'],
+  ['GET', '/v1/models/claude-sonnet-4-5', undefined, 'openai'],
+  ['GET', '/v1/auth/status', undefined, 'openai'],
+  ['POST', '/v1/chat/completions', chatBody, 'openai'],
+  ['POST', '/v1/messages', { ...chatBody, max_tokens: 5 }, 'anthropic'],
+  ['POST', '/v1/messages/count_tokens', chatBody, 'anthropic'],
+  ['GET', '/v1beta/models', undefined, 'gemini'],
+  ['GET', '/v1beta/models/gemini-2.5-pro', undefined, 'gemini'],
+  ['POST', '/v1beta/models/no-such-model:generateContent', geminiBody, 'gemini'],
+  ['POST', '/v1beta/models/no-such-model:streamGenerateContent?alt=sse', geminiBody, 'gemini'],
+  ['POST', '/v1beta/models/no-such-model:countTokens', geminiBody, 'gemini'],
+  ['POST', '/api/ai/generate', { model: 'no-such-model', ...geminiBody }, 'gemini'],
+  ['POST', '/api/ai/generate-stream', { model: 'no-such-model', ...geminiBody }, 'gemini'],
+  ['POST', '/api/ai/count-tokens', { model: 'no-such-model', ...geminiBody }, 'gemini'],
+  ['POST', '/api/ai/embed', {}, 'gemini'],
+  ['GET', '/account-limits', undefined, 'openai'],
+  ['GET', '/metrics', undefined, 'openai'],
+];
+
+const ADMIN_ROUTES: [string, string, unknown][] = [
+  ['GET', '/api/accounts', undefined],
+  ['POST', '/api/accounts', { provider: 'kiro', credentials: { refresh_token: 'rt-matrix' } }],
+  ['GET', '/api/accounts/business-1', undefined],
+  ['PATCH', '/api/accounts/business-1', { weight: 5 }],
+  ['POST', '/api/accounts/business-1/test', undefined],
+  ['GET', '/api/models', undefined],
+  ['PUT', '/api/models/kiro', { models: ['claude-sonnet-4.5'] }],
+  ['PUT', '/api/models/aliases/quick', { target: 'claude-cli/claude-sonnet-4-5' }],
+  ['GET', '/api/config', undefined],
+  ['POST', '/api/proxy/test', {}],
+  ['GET', '/api/pool', undefined],
+  ['GET', '/api/limits', undefined],
+  ['GET', '/api/usage', undefined],
+  ['GET', '/api/history', undefined],
+  ['DELETE', '/api/accounts/nobody', undefined],
+];
+
+async function call(method: string, p: string, body: unknown, headers: Record<string, string> = {}, query = '') {
+  const url = `${stack.url}${p}${query ? `${p.includes('?') ? '&' : '?'}${query}` : ''}`;
+  const r = await fetch(url, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, json, text };
+}
+
+describe('API routes: API_KEY', () => {
+  const ways: [string, (k: string) => [Record<string, string>, string]][] = [
+    ['Authorization: Bearer', (k) => [{ authorization: `Bearer ${k}` }, '']],
+    ['x-api-key', (k) => [{ 'x-api-key': k }, '']],
+    ['x-goog-api-key', (k) => [{ 'x-goog-api-key': k }, '']],
+    ['?key=', (k) => [{}, `key=${encodeURIComponent(k)}`]],
+  ];
+
+  it.each(API_ROUTES)('%s %s: 401 without or with a wrong key (in its dialect), through with the right one', async (method, p, body, dialect) => {
+    const none = await call(method, p, body);
+    expect(none.status).toBe(401);
+    expect(errorShape(dialect, none.json)).toBeUndefined();
+    for (const [, way] of ways) {
+      for (const wrong of ['wrong', `${KEY}x`, KEY.slice(0, -1), '', ' ']) {
+        const [h, q] = way(wrong);
+        const r = await call(method, p, body, h, q);
+        expect(r.status, `${p} ${JSON.stringify(h)} ${q}`).toBe(401);
+      }
+      const [h, q] = way(KEY);
+      const ok = await call(method, p, body, h, q);
+      expect([401, 403], `${p} with ${JSON.stringify(h)} ${q}`).not.toContain(ok.status);
+    }
+  });
+
+  it('public routes answer without a key', async () => {
+    expect((await call('GET', '/health', undefined)).status).toBe(200);
+    expect((await call('GET', '/', undefined)).status).toBe(200);
+    expect((await call('GET', '/admin/', undefined)).status).toBe(200);
+    expect((await call('GET', '/image/0000000000000000000000000000000000000000000000000000000000000000.png', undefined)).status).toBe(404);
+  });
+
+  it('per-request accounts need the internal key: none, wrong and right', async () => {
+    const headers = { authorization: `Bearer ${KEY}`, 'x-kiro-refresh-token': 'rt-matrix-header' };
+    const body = { model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] };
+    const none = await call('POST', '/v1/chat/completions', body, headers);
+    expect(none.status).toBe(401);
+    expect((none.json as any).error.code).toBe('invalid_internal_api_key');
+    expect((await call('POST', '/v1/chat/completions', body, { ...headers, 'x-internal-api-key': 'internal-secret-matrix-' })).status).toBe(401);
+    // right key: past auth (the fake-less Kiro endpoint then fails upstream, not with 401 invalid_internal_api_key)
+    const ok = await call('POST', '/v1/chat/completions', body, { ...headers, 'x-internal-api-key': 'internal-secret-matrix' });
+    expect((ok.json as any)?.error?.code).not.toBe('invalid_internal_api_key');
+  });
+});
+
+describe('admin routes: ADMIN_PASSWORD session', () => {
+  it.each(ADMIN_ROUTES)('%s %s: 401 without, with the API key, with a wrong or forged token; through with the session', async (method, p, body) => {
+    const none = await call(method, p, body);
+    expect(none.status).toBe(401);
+    expect(errorShape('openai', none.json)).toBeUndefined();
+    // the API key is not an admin credential
+    expect((await call(method, p, body, { authorization: `Bearer ${KEY}` })).status).toBe(401);
+    for (const bad of ['x', `${adminToken}x`, adminToken.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), `v1.${Date.now() + 1e9}.AAAAAAAAAAAAAAAAAAAAAA.${'A'.repeat(43)}`]) {
+      expect((await call(method, p, body, { authorization: `Bearer ${bad}` })).status, bad).toBe(401);
+      expect((await call(method, p, body, { cookie: `cligate_admin=${bad}` })).status, bad).toBe(401);
+    }
+    const ok = await call(method, p, body, { authorization: `Bearer ${adminToken}` });
+    expect([401, 403]).not.toContain(ok.status);
+  });
+
+  it('the admin password is not an API key, and not a session token', async () => {
+    expect((await call('GET', '/v1/models', undefined, { authorization: `Bearer ${PASSWORD}` })).status).toBe(401);
+    expect((await call('GET', '/api/accounts', undefined, { authorization: `Bearer ${PASSWORD}` })).status).toBe(401);
+  });
+});
+
+describe('secret scan patterns', () => {
+  it('catch the secrets the tests use, and leave masked forms and ordinary words alone', () => {
+    const caught = ['sk-auth-matrix-key', 'rt-admin-one', 'rt-x-one~8d6738f1', 'CSE.one-secret-cookie', 'admin-pass-matrix', 'internal-secret-matrix'];
+    for (const s of caught) expect(SECRET_PATTERNS.some((p) => p.test(`"msg":"x ${s} y"`)), s).toBe(true);
+    const fine = [maskSecret('rt-admin-one'), maskSecret('sk-auth-matrix-key'), 'start-up', 'task-list', 'kiro-one', 'smart-tokens'];
+    for (const s of fine) expect(SECRET_PATTERNS.some((p) => p.test(s)), s).toBe(false);
+  });
+});

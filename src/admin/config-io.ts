@@ -24,7 +24,8 @@ export function configRoutes(d: AdminDeps): express.Router {
     const body = req.body as { store?: unknown } | undefined;
     // either the export document or the bare store
     const input = body && typeof body === 'object' && 'store' in body ? body.store : body;
-    const data = parse(storeSchema, input, 'configuration');
+    // strict: an unknown top-level key is a mistake (or a "__proto__"), not something to drop silently
+    const data = parse(storeSchema.strict(), input, 'configuration');
     const ids = new Set<string>();
     const known = new Set(pooled(d.router).map((p) => p.id));
     for (const [i, a] of data.accounts.entries()) {

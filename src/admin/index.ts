@@ -11,6 +11,7 @@ import { Unauthorized } from '../core/errors.js';
 import { openaiSurface } from '../surfaces/openai/index.js';
 import { AdminAuth, COOKIE, disabled } from './auth.js';
 import { parse } from './validate.js';
+import { refuseDeepJson } from '../server/errors.js';
 import type { AdminDeps } from './deps.js';
 import { accountRoutes } from './accounts.js';
 import { modelRoutes } from './models.js';
@@ -32,7 +33,7 @@ export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: RequestHandl
     res.set('Cache-Control', 'no-store');
     next();
   });
-  r.use(express.json({ limit: '20mb', strict: false }));
+  r.use(express.json({ limit: '20mb', strict: false, verify: refuseDeepJson }));
 
   r.get('/session', (req, res) => {
     if (!auth.enabled) throw disabled();

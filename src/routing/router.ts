@@ -8,7 +8,7 @@
  * 4. A bare name goes to the first provider, in PROVIDER_ORDER, that serves it.
  */
 import type { ModelInfo, Provider } from '../core/provider.js';
-import { NotFound } from '../core/errors.js';
+import { BadRequest, NotFound } from '../core/errors.js';
 import { DEFAULT_THINKING_SUFFIX, parseModelSuffixes } from './suffixes.js';
 
 export interface Route {
@@ -96,6 +96,11 @@ export class Router {
   }
 
   resolve(requested: string): Route {
+    // control, format (zero-width, bidi overrides) and space characters make names that look
+    // like another model's; none is part of any real model name
+    if (requested.length > 256 || /[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\p{Cs}]/u.test(requested)) {
+      throw new BadRequest(`The model name ${JSON.stringify(requested.slice(0, 80))}${requested.length > 80 ? '…' : ''} is not valid: at most 256 characters, no control, invisible or space characters.`, { code: 'invalid_model', param: 'model' });
+    }
     const name = this.aliases[requested] ?? requested;
     const slash = name.indexOf('/');
     if (slash > 0) {

@@ -20,7 +20,7 @@ import type { Surface } from '../surfaces/types.js';
 import type { WorkerPool } from '../runtime/pool.js';
 import { chatHandler, type ChatHandlerDeps } from './chat-handler.js';
 import { countTokensHandler } from './count-handler.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, refuseDeepJson } from './errors.js';
 import { requireApiKey } from './auth.js';
 import { perMinute } from './rate-limit.js';
 import { requestLog } from './request-log.js';
@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps) {
   const countLimit = limits(config.RATE_LIMIT_COUNT_TOKENS_PER_MINUTE, 'count-tokens');
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
   // non-strict: a JSON string or array is valid JSON, and the surface says it must be an object
-  const json = express.json({ limit: config.BODY_LIMIT, strict: false });
+  const json = express.json({ limit: config.BODY_LIMIT, strict: false, verify: refuseDeepJson });
   const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), internalApiKey: config.INTERNAL_API_KEY, log, historyChars: config.HISTORY_ENABLED ? config.HISTORY_MAX_CHARS : 0 };
   const notDraining: RequestHandler = (_req, res, next) => {
     if (!deps.isDraining?.()) return next();

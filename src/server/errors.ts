@@ -1,6 +1,7 @@
 /** Rendering errors in the dialect of the route, and the last-resort error handler. */
 import type { NextFunction, Request, Response } from 'express';
 import { BadRequest, CligateError, PayloadTooLarge, toCligateError } from '../core/errors.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../core/json-depth.js';
 import type { Surface } from '../surfaces/types.js';
 import type { Logger } from '../log.js';
 
@@ -16,20 +17,31 @@ export function sendError(res: Response, surface: Surface, err: CligateError, lo
   res.status(err.status).json(surface.errorBody(err));
 }
 
-/** body-parser's errors carry a `type`; map them to what the client must fix */
+/** express.json's verify hook: a body nested deeper than MAX_JSON_DEPTH is refused before it is parsed */
+export function refuseDeepJson(_req: unknown, _res: unknown, buf: Buffer): void {
+  const depth = jsonDepth(buf);
+  if (depth > MAX_JSON_DEPTH) throw Object.assign(new Error(`The request body nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are accepted.`), { status: 400, code: 'json_too_deep' });
+}
+
+/** body-parser's and the router's errors carry a `type` or a 4xx `status`; map them to what the client must fix */
 function fromBodyParser(err: unknown): CligateError | undefined {
-  const e = err as { type?: string; limit?: number; message?: string };
+  const e = err as { type?: string; limit?: number; message?: string; status?: number; expose?: boolean; code?: string };
+  if (err instanceof CligateError) return undefined;
   switch (e?.type) {
+    case 'entity.verify.failed':
+      return new BadRequest(e.message ?? 'The request body was refused.', { code: e.code ?? 'invalid_body' });
     case 'entity.parse.failed':
       return new BadRequest(`The request body is not valid JSON: ${e.message ?? 'parse error'}`, { code: 'invalid_json' });
     case 'entity.too.large':
       return new PayloadTooLarge(`The request body is larger than the ${e.limit ?? ''} byte limit (BODY_LIMIT).`.replace('  ', ' '));
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new BadRequest(`Unsupported body encoding: ${e.message ?? ''}`, { code: 'unsupported_encoding' });
+      return new CligateError('bad_request', 415, `Unsupported body encoding: ${e.message ?? ''}`, { code: 'unsupported_encoding' });
     case 'request.aborted':
       return new BadRequest('The client aborted the request body.', { code: 'request_aborted' });
     default:
+      // other client errors raised by express (a compressed body that does not inflate, a path that does not decode)
+      if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new CligateError('bad_request', e.status, `The request cannot be read: ${e.message ?? 'bad request'}`, { code: 'unreadable_request' });
       return undefined;
   }
 }

@@ -63,7 +63,8 @@ const tool = z
     input_schema: z.record(z.string(), z.unknown()).optional(),
     type: z.string().optional(),
   })
-  ;
+  // a client tool needs its input schema (as Anthropic's API insists); server tools have a type instead
+  .refine((t) => t.input_schema !== undefined || t.type !== undefined, { message: 'input_schema is required for a client tool', path: ['input_schema'] });
 
 const toolChoice = z.object({
   type: z.enum(['auto', 'any', 'tool', 'none']),

@@ -1,6 +1,7 @@
 /** OpenAI chat-completions body -> ChatRequest. */
 import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../core/request.js';
 import { BadRequest } from '../../core/errors.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../../core/json-depth.js';
 import { parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
 import { chatCompletionSchema, type OpenAIContent } from './schema.js';
@@ -55,7 +56,9 @@ export function decodeChatCompletion(body: unknown, headers: Record<string, stri
         const parts: ContentPart[] = [];
         if (m.reasoning_content) parts.push({ type: 'reasoning', text: m.reasoning_content });
         parts.push(...toParts(m.content, where));
-        for (const c of m.tool_calls ?? []) {
+        for (const [k, c] of (m.tool_calls ?? []).entries()) {
+          // the argument string is JSON that later steps parse and print again: same depth limit as a body
+          if (jsonDepth(c.function.arguments) > MAX_JSON_DEPTH) throw new BadRequest(`${where}.tool_calls[${k}].function.arguments nests deeper than ${MAX_JSON_DEPTH} levels.`, { param: `${where}.tool_calls[${k}].function.arguments`, code: 'json_too_deep' });
           toolNames.set(c.id, c.function.name);
           parts.push({ type: 'tool-call', id: c.id, name: c.function.name, arguments: c.function.arguments });
         }

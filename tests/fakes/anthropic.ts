@@ -19,6 +19,8 @@ export interface FakeAnthropicScript {
   chunks?: number;
   /** accept the request and never answer */
   hang?: boolean;
+  /** answer with these tool calls instead of text (when it returns some) */
+  toolUse?: (body: any) => { name: string; input: Record<string, unknown> }[] | undefined;
   usage?: { input_tokens: number; output_tokens: number; cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
 }
 
@@ -86,6 +88,25 @@ export async function startFakeAnthropic(initial: FakeAnthropicScript = {}): Pro
         { type: 'error', error: { type, message: `fake upstream says ${s.status} (${type})` } },
         s.status === 429 ? { 'retry-after': '7' } : {},
       );
+    }
+
+    const calls = s.toolUse?.(body);
+    if (calls?.length) {
+      const id = `msg_fake_${requests.length}`;
+      const blocks = calls.map((c, i) => ({ type: 'tool_use', id: `toolu_fake_${requests.length}_${i}`, name: c.name, input: c.input }));
+      const usage = { input_tokens: 11, output_tokens: 5 };
+      if (!body?.stream) return json(200, { id, type: 'message', role: 'assistant', model: body?.model, content: blocks, stop_reason: 'tool_use', stop_sequence: null, usage });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      send('message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model: body?.model, content: [], stop_reason: null, stop_sequence: null, usage } });
+      blocks.forEach((b, index) => {
+        send('content_block_start', { type: 'content_block_start', index, content_block: { ...b, input: {} } });
+        send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(b.input) } });
+        send('content_block_stop', { type: 'content_block_stop', index });
+      });
+      send('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 5 } });
+      send('message_stop', { type: 'message_stop' });
+      return void res.end();
     }
 
     const userText = lastUserText(body);

@@ -143,6 +143,11 @@ export const configSchema = z.object({
   // what POST /api/proxy/test fetches through the proxy
   PROXY_TEST_URL: z.string().url().default('https://www.google.com/generate_204'),
 
+  // a generic OpenAI-compatible upstream (local model server, another gateway): base URL ending in /v1, key, models it serves
+  OPENAI_COMPATIBLE_BASE_URL: z.string().regex(/^(https?:\/\/.+)?$/, 'an http(s) URL').default(''),
+  OPENAI_COMPATIBLE_API_KEY: z.string().default(''),
+  OPENAI_COMPATIBLE_MODELS: list.default([]),
+
   // the model-name suffix that turns reasoning on
   THINKING_SUFFIX: z.string().regex(/^-[\w.-]+$/, 'a suffix such as -thinking').default('-thinking'),
 

@@ -11,6 +11,7 @@ import type { AccountStore } from '../accounts/store.js';
 import type { Strategy } from '../accounts/types.js';
 import { createKiroProvider, PROVIDER_ID as KIRO } from './kiro/index.js';
 import { createCloudCodeProvider, PROVIDER_ID as CLOUDCODE } from './cloudcode/index.js';
+import { createOpenAICompatibleProvider } from './openai-compatible/index.js';
 import { AccountPool, type PoolEvents } from '../accounts/pool.js';
 import type { ImageCache } from '../features/image-cache.js';
 import type { SharedState } from '../state/shared-state.js';
@@ -40,6 +41,7 @@ function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaul
 export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS.ProcessEnv, deps: ApiProviderDeps): Provider[] {
   return [
     // API providers first: they claim only the names they list, the CLIs claim whole name patterns
+    createOpenAICompatibleProvider({ baseUrl: config.OPENAI_COMPATIBLE_BASE_URL, apiKey: config.OPENAI_COMPATIBLE_API_KEY, models: config.OPENAI_COMPATIBLE_MODELS, proxy: deps.store.proxy }),
     createGeminiEnterpriseProvider({
       // every account is tried before a request fails
       pool: poolFor(ENTERPRISE, config, deps, { maxAttempts: 0 }),

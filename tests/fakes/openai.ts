@@ -13,6 +13,12 @@ export interface FakeOpenAIScript {
   chunkDelayMs?: number;
   hang?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number };
+  /** stream these tool calls (arguments in 4-character pieces) after the text */
+  toolCalls?: { name: string; arguments: string }[];
+  /** stream this as reasoning_content before the text */
+  reasoning?: string;
+  /** awaited before each text piece after the first: a test can hold the stream until the client saw the last piece */
+  gate?: () => Promise<void>;
 }
 
 export interface FakeOpenAI {
@@ -80,12 +86,18 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
     const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
     const chunk = (delta: object, finish: string | null) => ({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
     send(chunk({ role: 'assistant', content: '' }, null));
-    for (const p of pieces) {
+    for (const r of s.reasoning?.match(/[\s\S]{1,5}/g) ?? []) send(chunk({ reasoning_content: r }, null));
+    for (const [i, p] of pieces.entries()) {
       if (res.destroyed) return;
+      if (i > 0 && s.gate) await s.gate();
       send(chunk({ content: p }, null));
       if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
     }
-    send(chunk({}, 'stop'));
+    for (const [index, t] of (s.toolCalls ?? []).entries()) {
+      send(chunk({ tool_calls: [{ index, id: `call_fake_${index}`, type: 'function', function: { name: t.name, arguments: '' } }] }, null));
+      for (const a of t.arguments.match(/[\s\S]{1,4}/g) ?? []) send(chunk({ tool_calls: [{ index, function: { arguments: a } }] }, null));
+    }
+    send(chunk({}, s.toolCalls?.length ? 'tool_calls' : 'stop'));
     send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
     res.write('data: [DONE]\n\n');
     res.end();

@@ -10,7 +10,7 @@ import type { ModelInfo, Provider, ProviderContext } from '../../core/provider.j
 import type { ChatRequest } from '../../core/request.js';
 import type { StreamPart } from '../../core/stream.js';
 import { Unavailable, UpstreamError } from '../../core/errors.js';
-import { fetchVia, upstreamFailure } from '../../accounts/http.js';
+import { requestVia, upstreamFailure } from '../../accounts/http.js';
 import { chatCompletionsBody } from './request.js';
 import { ChatCompletionsTranslator } from './translate.js';
 
@@ -33,7 +33,7 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleOptions): P
     if (!opts.baseUrl) throw new Unavailable('No OpenAI-compatible upstream is configured (OPENAI_COMPATIBLE_BASE_URL).', { code: 'provider_not_configured' });
     let res;
     try {
-      res = await fetchVia(opts.proxy || undefined, url, {
+      res = await requestVia(opts.proxy || undefined, url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) },
         body: JSON.stringify(chatCompletionsBody(req, req.model)),
@@ -43,7 +43,7 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleOptions): P
       if (ctx.signal.aborted) throw err;
       throw new UpstreamError(`The OpenAI-compatible upstream at ${opts.baseUrl} cannot be reached: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, { code: 'upstream_unreachable' });
     }
-    if (!res.ok) throw await upstreamFailure(res, 'The OpenAI-compatible upstream', 'chat/completions');
+    if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamFailure(res, 'The OpenAI-compatible upstream', 'chat/completions');
     const x = new ChatCompletionsTranslator();
     const ready: StreamPart[] = [];
     let bad: Error | undefined;
@@ -57,7 +57,7 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleOptions): P
       },
     });
     const decoder = new TextDecoder();
-    for await (const bytes of res.body ?? []) {
+    for await (const bytes of res.body as AsyncIterable<Uint8Array>) {
       parser.feed(decoder.decode(bytes, { stream: true }));
       if (bad) throw bad;
       // drained per network chunk: nothing waits for the next one

@@ -1,0 +1,140 @@
+/**
+ * bench/passthrough: the HTTP path's cost. A fast fake OpenAI upstream is measured
+ * directly, through cligate's openai-compatible provider, and through a peer gateway from
+ * npm (@portkey-ai/gateway, pointed at the same upstream), side by side in one run:
+ *
+ *  1. added latency: sequential requests (concurrency 1) taking turns between the three,
+ *     timed with hrtime to the last byte: p50/p99 per target and minus the direct path;
+ *  2. throughput: autocannon at fixed concurrency levels, requests per second and
+ *     latency percentiles, non-stream and stream.
+ *
+ *   npm run bench:passthrough -- [seconds=5] [probes=1500]
+ * Targets: added p50 <= 0.5 ms; cligate throughput >= 2x the peer's.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.argv[2] ?? 5);
+const PROBES = Number(process.argv[3] ?? 1500);
+const CONCURRENCY = [1, 16, 64];
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function main() {
+  const upstream = spawn(process.execPath, [path.join(ROOT, 'bench/lib/fast-upstream.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const upPort = await new Promise<number>((r) => upstream.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+  const upBase = `http://127.0.0.1:${upPort}/v1`;
+
+  const home = await mkdtemp(path.join(os.tmpdir(), 'cligate-bench-'));
+  const cgPort = await freePort();
+  // as `npm start` runs it, defaults kept (usage and history recorded, request log at warn so the terminal stays quiet)
+  const cligateProc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { HOME: home, PATH: process.env.PATH ?? '', PORT: String(cgPort), HOST: '127.0.0.1', DATA_DIR: path.join(home, 'data'), LOG_LEVEL: 'warn', RATE_LIMIT_ENABLED: 'false', OPENAI_COMPATIBLE_BASE_URL: upBase, OPENAI_COMPATIBLE_MODELS: 'bench-model' },
+  });
+  const cligate = { url: `http://127.0.0.1:${cgPort}` };
+  for (let i = 0; ; i++) {
+    if (await fetch(`${cligate.url}/health`).then((r) => r.ok, () => false)) break;
+    if (i > 200) throw new Error('cligate did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const pkPort = await freePort();
+  const portkey = spawn(process.execPath, [path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${pkPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  portkey.stdout!.resume();
+  portkey.stderr!.resume();
+  for (let i = 0; ; i++) {
+    if (await fetch(`http://127.0.0.1:${pkPort}/`).then((r) => r.ok, () => false)) break;
+    if (i > 200) throw new Error('portkey did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const targets = {
+    direct: { url: `${upBase}/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
+    cligate: { url: `${cligate.url}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
+    portkey: { url: `http://127.0.0.1:${pkPort}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upBase } },
+  } as const;
+  type Target = keyof typeof targets;
+  const body = (stream: boolean) => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'user', content: 'Say hello.' }] });
+
+  const report: Record<string, unknown> = { seconds: SECONDS, probes: PROBES, node: process.version };
+  for (const stream of [false, true]) {
+    const mode = stream ? 'stream' : 'json';
+    const payload = body(stream);
+    // a target that cannot serve this mode is reported, and left out of it
+    const working: Target[] = [];
+    for (const name of Object.keys(targets) as Target[]) {
+      const r = await fetch(targets[name].url, { method: 'POST', headers: targets[name].headers, body: payload });
+      const text = await r.text();
+      if (r.status === 200 && text.includes('Hello')) working.push(name);
+      else {
+        report[`${name}-${mode}-failure`] = `HTTP ${r.status} ${text.slice(0, 200)}`;
+        console.log(`${name} cannot serve ${mode}: HTTP ${r.status} ${text.slice(0, 200)}`);
+      }
+    }
+    // 1. added latency, one request at a time, targets taking turns
+    const times: Record<Target, number[]> = { direct: [], cligate: [], portkey: [] };
+    for (let i = 0; i < PROBES + 200; i++) {
+      for (const name of working) {
+        const t = targets[name];
+        const t0 = process.hrtime.bigint();
+        const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload });
+        await r.arrayBuffer();
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (i >= 200) times[name].push(ms); // the first 200 warm up
+      }
+    }
+    const latency = Object.fromEntries(working.map((n) => [n, { p50: +pct(times[n], 50).toFixed(3), p99: +pct(times[n], 99).toFixed(3) }])) as Partial<Record<Target, { p50: number; p99: number }>>;
+    const added = Object.fromEntries(
+      working.filter((n) => n !== 'direct').map((n) => [n, { p50: +(latency[n]!.p50 - latency.direct!.p50).toFixed(3), p99: +(latency[n]!.p99 - latency.direct!.p99).toFixed(3) }]),
+    ) as Partial<Record<Target, { p50: number; p99: number }>>;
+
+    // 2. throughput at fixed concurrency
+    const throughput: Record<string, Record<Target, { rps: number; p50: number; p99: number; errors: number }>> = {};
+    for (const c of CONCURRENCY) {
+      throughput[`c${c}`] = {} as Record<Target, { rps: number; p50: number; p99: number; errors: number }>;
+      for (const name of working) {
+        const t = targets[name];
+        const r = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body: payload, connections: c, duration: SECONDS });
+        throughput[`c${c}`]![name] = { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+      }
+    }
+    const ratios = Object.fromEntries(Object.entries(throughput).map(([c, v]) => [c, v.portkey ? +(v.cligate.rps / v.portkey.rps).toFixed(2) : null]));
+    report[mode] = { latencyMs: latency, addedMs: added, throughput, cligateOverPortkey: ratios };
+    console.log(`\n== ${mode} ==`);
+    console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
+    console.log(`added ms: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
+    for (const [c, v] of Object.entries(throughput)) {
+      console.log(`${c.padEnd(4)} rps  ${working.map((n) => `${n} ${v[n].rps} (p50 ${v[n].p50} ms, errors ${v[n].errors})`).join('  ')}  cligate/portkey ${ratios[c] ?? 'n/a'}`);
+    }
+  }
+  console.log(`\nPASSTHROUGH ${JSON.stringify(report)}`);
+
+  portkey.kill('SIGTERM');
+  upstream.kill('SIGTERM');
+  cligateProc.kill('SIGTERM');
+  await new Promise((r) => cligateProc.once('exit', r));
+  await rm(home, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

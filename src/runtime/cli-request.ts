@@ -53,6 +53,7 @@ export interface CliInvocation {
 
 export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: ProviderContext): AsyncGenerator<StreamPart> {
   const release = await rt.pool.acquire(ctx.signal);
+  ctx.log.debug({ cli: inv.cli }, 'worker granted');
   let sandbox: Sandbox | undefined;
   try {
     sandbox = await createSandbox(rt.templateDir, inv.template);

@@ -37,6 +37,12 @@ function finish(text) {
 
 async function run(prompt) {
   const mode = /\[\[cli:(\w+)\]\]/.exec(prompt)?.[1] ?? 'ok';
+  // [[seq:N]] [[log:/path]]: note "N <start ms>" in that file, for benchmarks that check the order of starts
+  // (in the prompt: cligate passes the CLI a clean environment)
+  const tag = /\[\[seq:(\d+)\]\]/.exec(prompt)?.[1];
+  const log = /\[\[log:([^\]]+)\]\]/.exec(prompt)?.[1];
+  if (log && tag) (await import('node:fs')).appendFileSync(log, `${tag} ${Date.now()}\n`);
+  const hold = Number(/\[\[hold:(\d+)\]\]/.exec(prompt)?.[1] ?? 0);
   if (mode === 'hang') return void setInterval(() => {}, 1 << 30);
   start();
   const delta = (text) => event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
@@ -69,6 +75,7 @@ async function run(prompt) {
     return;
   }
   delta('soak ');
+  if (hold) await sleep(hold);
   delta('answer');
   finish('soak answer');
 }

@@ -44,11 +44,17 @@ async function main() {
     },
   });
   const url = `http://127.0.0.1:${port}`;
+  // whatever happens, the server and its folder go
+  process.on('exit', () => server.kill('SIGKILL'));
+  const cleanup = () => rm(home, { recursive: true, force: true });
   // the server's own record of when each request got its worker ("worker granted", by request id)
   let out = '';
   server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
-    if (i > 200) throw new Error('server did not start');
+    if (i > 200) {
+      await cleanup();
+      throw new Error('server did not start');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   let peak = rssOf(server.pid!);
@@ -99,7 +105,7 @@ async function main() {
     sandboxesLeft: health.sandboxes,
   };
   console.log(`CONCURRENCY ${JSON.stringify(report)}`);
-  await rm(home, { recursive: true, force: true });
+  await cleanup();
   if (report.served !== N || !report.grantedInArrivalOrder || report.cliProcessesLeft || report.sandboxesLeft) process.exit(1);
 }
 

@@ -66,72 +66,78 @@ async function main() {
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  const targets = {
-    direct: { url: `${upBase}/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
-    cligate: { url: `${cligate.url}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
-    portkey: { url: `http://127.0.0.1:${pkPort}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upBase } },
-  } as const;
-  type Target = keyof typeof targets;
-  const body = (stream: boolean) => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'user', content: 'Say hello.' }] });
-
-  const report: Record<string, unknown> = { seconds: SECONDS, probes: PROBES, node: process.version };
-  for (const stream of [false, true]) {
-    const mode = stream ? 'stream' : 'json';
-    const payload = body(stream);
-    // a target that cannot serve this mode is reported, and left out of it
-    const working: Target[] = [];
-    for (const name of Object.keys(targets) as Target[]) {
-      const r = await fetch(targets[name].url, { method: 'POST', headers: targets[name].headers, body: payload });
-      const text = await r.text();
-      if (r.status === 200 && text.includes('Hello')) working.push(name);
-      else {
-        report[`${name}-${mode}-failure`] = `HTTP ${r.status} ${text.slice(0, 200)}`;
-        console.log(`${name} cannot serve ${mode}: HTTP ${r.status} ${text.slice(0, 200)}`);
-      }
-    }
-    // 1. added latency, one request at a time, targets taking turns
-    const times: Record<Target, number[]> = { direct: [], cligate: [], portkey: [] };
-    for (let i = 0; i < PROBES + 200; i++) {
-      for (const name of working) {
-        const t = targets[name];
-        const t0 = process.hrtime.bigint();
-        const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload });
-        await r.arrayBuffer();
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        if (i >= 200) times[name].push(ms); // the first 200 warm up
-      }
-    }
-    const latency = Object.fromEntries(working.map((n) => [n, { p50: +pct(times[n], 50).toFixed(3), p99: +pct(times[n], 99).toFixed(3) }])) as Partial<Record<Target, { p50: number; p99: number }>>;
-    const added = Object.fromEntries(
-      working.filter((n) => n !== 'direct').map((n) => [n, { p50: +(latency[n]!.p50 - latency.direct!.p50).toFixed(3), p99: +(latency[n]!.p99 - latency.direct!.p99).toFixed(3) }]),
-    ) as Partial<Record<Target, { p50: number; p99: number }>>;
-
-    // 2. throughput at fixed concurrency
-    const throughput: Record<string, Record<Target, { rps: number; p50: number; p99: number; errors: number }>> = {};
-    for (const c of CONCURRENCY) {
-      throughput[`c${c}`] = {} as Record<Target, { rps: number; p50: number; p99: number; errors: number }>;
-      for (const name of working) {
-        const t = targets[name];
-        const r = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body: payload, connections: c, duration: SECONDS });
-        throughput[`c${c}`]![name] = { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
-      }
-    }
-    const ratios = Object.fromEntries(Object.entries(throughput).map(([c, v]) => [c, v.portkey ? +(v.cligate.rps / v.portkey.rps).toFixed(2) : null]));
-    report[mode] = { latencyMs: latency, addedMs: added, throughput, cligateOverPortkey: ratios };
-    console.log(`\n== ${mode} ==`);
-    console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
-    console.log(`added ms: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
-    for (const [c, v] of Object.entries(throughput)) {
-      console.log(`${c.padEnd(4)} rps  ${working.map((n) => `${n} ${v[n].rps} (p50 ${v[n].p50} ms, errors ${v[n].errors})`).join('  ')}  cligate/portkey ${ratios[c] ?? 'n/a'}`);
-    }
+  try {
+    await measure();
+  } finally {
+    portkey.kill('SIGTERM');
+    upstream.kill('SIGTERM');
+    cligateProc.kill('SIGTERM');
+    await new Promise((r) => cligateProc.once('exit', r));
+    await rm(home, { recursive: true, force: true });
   }
-  console.log(`\nPASSTHROUGH ${JSON.stringify(report)}`);
 
-  portkey.kill('SIGTERM');
-  upstream.kill('SIGTERM');
-  cligateProc.kill('SIGTERM');
-  await new Promise((r) => cligateProc.once('exit', r));
-  await rm(home, { recursive: true, force: true });
+  async function measure() {
+    const targets = {
+      direct: { url: `${upBase}/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
+      cligate: { url: `${cligate.url}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
+      portkey: { url: `http://127.0.0.1:${pkPort}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upBase } },
+    } as const;
+    type Target = keyof typeof targets;
+    const body = (stream: boolean) => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'user', content: 'Say hello.' }] });
+
+    const report: Record<string, unknown> = { seconds: SECONDS, probes: PROBES, node: process.version };
+    for (const stream of [false, true]) {
+      const mode = stream ? 'stream' : 'json';
+      const payload = body(stream);
+      // a target that cannot serve this mode is reported, and left out of it
+      const working: Target[] = [];
+      for (const name of Object.keys(targets) as Target[]) {
+        const r = await fetch(targets[name].url, { method: 'POST', headers: targets[name].headers, body: payload });
+        const text = await r.text();
+        if (r.status === 200 && text.includes('Hello')) working.push(name);
+        else {
+          report[`${name}-${mode}-failure`] = `HTTP ${r.status} ${text.slice(0, 200)}`;
+          console.log(`${name} cannot serve ${mode}: HTTP ${r.status} ${text.slice(0, 200)}`);
+        }
+      }
+      // 1. added latency, one request at a time, targets taking turns
+      const times: Record<Target, number[]> = { direct: [], cligate: [], portkey: [] };
+      for (let i = 0; i < PROBES + 200; i++) {
+        for (const name of working) {
+          const t = targets[name];
+          const t0 = process.hrtime.bigint();
+          const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload });
+          await r.arrayBuffer();
+          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          if (i >= 200) times[name].push(ms); // the first 200 warm up
+        }
+      }
+      const latency = Object.fromEntries(working.map((n) => [n, { p50: +pct(times[n], 50).toFixed(3), p99: +pct(times[n], 99).toFixed(3) }])) as Partial<Record<Target, { p50: number; p99: number }>>;
+      const added = Object.fromEntries(
+        working.filter((n) => n !== 'direct').map((n) => [n, { p50: +(latency[n]!.p50 - latency.direct!.p50).toFixed(3), p99: +(latency[n]!.p99 - latency.direct!.p99).toFixed(3) }]),
+      ) as Partial<Record<Target, { p50: number; p99: number }>>;
+
+      // 2. throughput at fixed concurrency
+      const throughput: Record<string, Record<Target, { rps: number; p50: number; p99: number; errors: number }>> = {};
+      for (const c of CONCURRENCY) {
+        throughput[`c${c}`] = {} as Record<Target, { rps: number; p50: number; p99: number; errors: number }>;
+        for (const name of working) {
+          const t = targets[name];
+          const r = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body: payload, connections: c, duration: SECONDS });
+          throughput[`c${c}`]![name] = { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+        }
+      }
+      const ratios = Object.fromEntries(Object.entries(throughput).map(([c, v]) => [c, v.portkey ? +(v.cligate.rps / v.portkey.rps).toFixed(2) : null]));
+      report[mode] = { latencyMs: latency, addedMs: added, throughput, cligateOverPortkey: ratios };
+      console.log(`\n== ${mode} ==`);
+      console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
+      console.log(`added ms: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
+      for (const [c, v] of Object.entries(throughput)) {
+        console.log(`${c.padEnd(4)} rps  ${working.map((n) => `${n} ${v[n].rps} (p50 ${v[n].p50} ms, errors ${v[n].errors})`).join('  ')}  cligate/portkey ${ratios[c] ?? 'n/a'}`);
+      }
+    }
+    console.log(`\nPASSTHROUGH ${JSON.stringify(report)}`);
+  }
 }
 
 main().catch((err) => {

@@ -39,7 +39,7 @@ export interface CliProviderSpec {
     req: ChatRequest,
     env: Record<string, string>,
     input: { prompt: string; images: Attachment[] },
-  ): Pick<CliInvocation, 'args' | 'translator' | 'prepare' | 'sessionFiles'> & { stdin?: string };
+  ): Pick<CliInvocation, 'args' | 'translator' | 'prepare' | 'sessionFiles' | 'warm'> & { stdin?: string };
 }
 
 export function cliProvider(spec: CliProviderSpec): Provider {

@@ -49,6 +49,8 @@ export interface CliInvocation {
   prepare?(sandboxPath: string): Promise<Record<string, string>>;
   /** what the CLI wrote outside the sandbox for this working directory (session files) */
   sessionFiles?(sandboxPath: string): string[];
+  /** the process can be started before the request (its arguments do not depend on the prompt): the warm pool may serve it */
+  warm?: boolean;
 }
 
 export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: ProviderContext): AsyncGenerator<StreamPart> {

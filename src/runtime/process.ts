@@ -13,6 +13,11 @@ export interface CliRunOptions {
   env: Record<string, string>;
   /** written to stdin, which is then closed */
   stdin?: string;
+  /**
+   * a warm start: stdin stays open and no clock runs until send() hands over the request
+   * (its stdin, its abort signal, its timeout)
+   */
+  holdStdin?: boolean;
   signal: AbortSignal;
   timeoutMs: number;
 }
@@ -35,6 +40,8 @@ export interface CliRun {
   readonly exit: Promise<CliExit>;
   /** kill the whole process tree; resolves when the signal has been sent */
   kill(): Promise<void>;
+  /** a held process (holdStdin) gets its request: stdin written and closed, the request's signal and timeout armed */
+  send(stdin: string, signal: AbortSignal, timeoutMs: number): void;
 }
 
 const STDERR_LIMIT = 64 * 1024;
@@ -81,7 +88,7 @@ export function runCli(opts: CliRunOptions): CliRun {
     cwd: opts.cwd,
     env: opts.env,
     extendEnv: false,
-    input: opts.stdin ?? '',
+    ...(opts.holdStdin ? { stdin: 'pipe' as const } : { input: opts.stdin ?? '' }),
     detached: true, // own process group, so the group can be killed as one
     cleanup: true,
     reject: false,
@@ -108,22 +115,35 @@ export function runCli(opts: CliRunOptions): CliRun {
     return killing;
   };
 
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void kill();
-  }, opts.timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     aborted = true;
     void kill();
   };
-  if (opts.signal.aborted) onAbort();
-  else opts.signal.addEventListener('abort', onAbort, { once: true });
+  const signals: AbortSignal[] = [];
+  const arm = (signal: AbortSignal, timeoutMs: number) => {
+    if (exited) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      void kill();
+    }, timeoutMs);
+    signals.push(signal);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  };
+  // a held process answers to its owner's signal while it waits, with no clock running
+  if (opts.holdStdin) {
+    signals.push(opts.signal);
+    if (opts.signal.aborted) onAbort();
+    else opts.signal.addEventListener('abort', onAbort, { once: true });
+  } else arm(opts.signal, opts.timeoutMs);
 
   const exit: Promise<CliExit> = child.then(
     (result) => {
       exited = true;
       clearTimeout(timer);
-      opts.signal.removeEventListener('abort', onAbort);
+      for (const s of signals) s.removeEventListener('abort', onAbort);
       if (pid !== undefined) live.delete(pid);
       const stderr = typeof result.stderr === 'string' ? result.stderr : '';
       const spawnError =
@@ -170,5 +190,10 @@ export function runCli(opts: CliRunOptions): CliRun {
     },
     exit,
     kill,
+    send(stdin: string, signal: AbortSignal, timeoutMs: number) {
+      arm(signal, timeoutMs);
+      child.stdin?.on('error', () => {}); // a process that died meanwhile: its exit says so
+      child.stdin?.end(stdin);
+    },
   };
 }

@@ -56,10 +56,11 @@ export function sessionFiles(home: string | undefined, cwd: string): string[] {
 }
 
 /**
- * With images, the prompt goes in as one stream-json user message whose content blocks
- * carry the images (Claude Code passes them to the model as image blocks).
+ * The prompt goes in as one stream-json user message (content blocks carry any images,
+ * which Claude Code passes to the model as image blocks). Arguments then never depend on
+ * the prompt, so a process can be started before its request arrives (the warm pool).
  */
-export function claudeImageInput(prompt: string, images: Attachment[]): { args: string[]; stdin: string } {
+export function claudeInput(prompt: string, images: Attachment[]): { args: string[]; stdin: string } {
   const content: unknown[] = [{ type: 'text', text: prompt }];
   for (const a of images) {
     content.push({ type: 'text', text: `[${a.label}]:` });

@@ -3,7 +3,7 @@ import type { Provider } from '../../core/provider.js';
 import type { CliRuntime } from '../../runtime/cli-request.js';
 import { cliProvider } from '../../runtime/cli-provider.js';
 import { StreamJsonTranslator } from '../../runtime/stream-json.js';
-import { claudeArgs, claudeEnv, claudeImageInput, sessionFiles } from './client.js';
+import { claudeArgs, claudeEnv, claudeInput, sessionFiles } from './client.js';
 
 export interface ClaudeProviderOptions {
   cliPath: string;
@@ -33,10 +33,12 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
     ...(opts.env ? { sourceEnv: opts.env } : {}),
     invocation: (req, env, { prompt, images }) => {
       const args = claudeArgs({ model: req.model, system: req.system, allowedTools: opts.allowedTools });
-      const withImages = images.length ? claudeImageInput(prompt, images) : undefined;
+      const input = claudeInput(prompt, images);
       return {
-      args: withImages ? [...args, ...withImages.args] : args,
-      ...(withImages ? { stdin: withImages.stdin } : {}),
+      args: [...args, ...input.args],
+      stdin: input.stdin,
+      // the arguments say everything but the prompt: a pre-started process can take the request
+      warm: true,
       // with no tools there is no preamble to hold back
       translator: new StreamJsonTranslator('claude', opts.allowedTools.length > 0),
       sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),

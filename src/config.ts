@@ -130,6 +130,10 @@ export const configSchema = z.object({
   // several instances: shared state (rate limits, account health, sticky sessions, round-robin, tokens, refresh locks) in Redis ("" = this process's memory)
   REDIS_URL: z.string().regex(/^(rediss?:\/\/.*)?$/, 'a redis:// or rediss:// URL').default(''),
   REDIS_PREFIX: z.string().default('cligate:'),
+  // pre-started CLI processes per request shape (0 = off), how long an unused one lives (s), models warmed at start (no system prompt)
+  WARM_POOL_SIZE: int(0).default(0),
+  WARM_POOL_IDLE: z.coerce.number().positive().default(300),
+  WARM_POOL_MODELS: list.default([]),
   // GET /metrics without the API key (for a scraper on a private network)
   METRICS_PUBLIC: bool.default(false),
   // admin API and console (/api, /admin): off while the password is empty

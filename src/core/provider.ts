@@ -68,6 +68,8 @@ export interface Provider {
   readonly pool?: AccountPool;
   /** a real credential check of one account against the upstream (refresh a token, get a JWT); says what it got */
   testAccount?(account: RequestAccount & { proxy?: string }): Promise<string>;
+  /** CLI providers: start warm processes for this model (requests without a system prompt) */
+  prewarm?(model: string): void;
   /** stop accepting work and release everything (processes, sandboxes) */
   close?(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Provider } from '../core/provider.js';
 import type { WorkerPool } from '../runtime/pool.js';
+import type { WarmPool } from '../runtime/warm-pool.js';
 import { liveProcessCount } from '../runtime/process.js';
 import { liveSandboxes } from '../runtime/sandbox.js';
 
@@ -34,7 +35,7 @@ export class Metrics {
   private readonly failures: Counter<'provider' | 'outcome'>;
 
   /** providers are read at scrape time (they are built after the metrics they report to) */
-  constructor(sources: { providers: () => readonly Provider[]; pool: WorkerPool }) {
+  constructor(sources: { providers: () => readonly Provider[]; pool: WorkerPool; warm?: WarmPool }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'cligate_' });
     this.requests = new Counter({ name: 'cligate_requests_total', help: 'Chat requests by dialect, provider, model and HTTP status (502 for a stream that failed after it opened, 499 when the client left)', labelNames: ['dialect', 'provider', 'model', 'status'], registers });
@@ -45,7 +46,11 @@ export class Metrics {
     this.refreshes = new Counter({ name: 'cligate_account_refreshes_total', help: 'Account token refreshes by provider and result', labelNames: ['provider', 'result'], registers });
     this.failures = new Counter({ name: 'cligate_account_failures_total', help: 'Failed account attempts by provider and outcome (auth: out of rotation, cool: resting, fatal: request error)', labelNames: ['provider', 'outcome'], registers });
 
-    const { providers, pool } = sources;
+    const { providers, pool, warm } = sources;
+    if (warm) {
+      new Gauge({ name: 'cligate_warm_processes', help: 'Warm CLI processes waiting for a request', registers, collect() { this.set(warm.stats().idle); } });
+      new Gauge({ name: 'cligate_warm_hits', help: 'Requests served by a warm CLI process since start', registers, collect() { this.set(warm.stats().hits); } });
+    }
     new Gauge({ name: 'cligate_queue_depth', help: 'CLI requests waiting for a worker', registers, collect() { this.set(pool.stats().waiting); } });
     new Gauge({ name: 'cligate_workers_busy', help: 'CLI workers running a request', registers, collect() { this.set(pool.stats().running); } });
     new Gauge({ name: 'cligate_workers', help: 'CLI worker slots (WORKER_CONCURRENCY)', registers, collect() { this.set(pool.stats().concurrency); } });

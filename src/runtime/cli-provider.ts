@@ -9,7 +9,7 @@ import type { ChatRequest } from '../core/request.js';
 import type { StreamPart } from '../core/stream.js';
 import { renderTranscript, type ImageText } from '../features/transcript.js';
 import { attachmentFor, attachmentsOf, type Attachment } from './attachments.js';
-import { runCliRequest, type CliInvocation, type CliRuntime } from './cli-request.js';
+import { runCliRequest, warmSpecOf, type CliInvocation, type CliRuntime } from './cli-request.js';
 import { cachedProbe, type CredentialSources } from './cli-status.js';
 
 const STATUS_TTL_MS = 24 * 60 * 60 * 1000;
@@ -53,6 +53,11 @@ export function cliProvider(spec: CliProviderSpec): Provider {
     models: (): ModelInfo[] => listed.map((id) => ({ id, provider: spec.id })),
     handles: (model) => listed.includes(model) || spec.matches(model),
     status,
+    prewarm(model: string): void {
+      const env = spec.env(sourceEnv);
+      const inv = spec.invocation({ model, messages: [], stream: true }, env, { prompt: '', images: [] });
+      if (inv.warm && !inv.prepare) spec.runtime.warm?.want(warmSpecOf({ command: spec.cliPath, args: inv.args, env, template: spec.cli }));
+    },
     stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart> {
       const env = spec.env(sourceEnv);
       // images were prepared by the images feature: saved in the sandbox, shown the CLI's way

@@ -11,9 +11,10 @@ import type { CligateError } from '../core/errors.js';
 import { Timeout, Unavailable } from '../core/errors.js';
 import { createSandbox, type Sandbox } from './sandbox.js';
 import { inBackground } from './background.js';
-import { runCli, type CliExit } from './process.js';
+import { runCli, type CliExit, type CliRun } from './process.js';
 import type { WorkerPool } from './pool.js';
 import type { SessionCleanup } from './session-cleanup.js';
+import type { WarmPool, WarmSpec } from './warm-pool.js';
 
 export interface CliRuntime {
   pool: WorkerPool;
@@ -23,6 +24,8 @@ export interface CliRuntime {
   firstTokenMs?: number;
   /** removes the CLIs' session files for our sandboxes, after CLEANUP_DELAY_MINUTES */
   cleanup?: SessionCleanup;
+  /** pre-started processes for invocations marked `warm` */
+  warm?: WarmPool;
 }
 
 /** Reads one CLI's stdout; each provider has its own. */
@@ -53,12 +56,20 @@ export interface CliInvocation {
   warm?: boolean;
 }
 
+/** what a warm process must match: everything about the run but the prompt */
+export function warmSpecOf(inv: Pick<CliInvocation, 'command' | 'args' | 'env' | 'template'>): WarmSpec {
+  return { command: inv.command, args: inv.args, env: inv.env, template: inv.template };
+}
+
 export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: ProviderContext): AsyncGenerator<StreamPart> {
-  const release = await rt.pool.acquire(ctx.signal);
-  ctx.log.debug({ cli: inv.cli }, 'worker granted');
-  let sandbox: Sandbox | undefined;
+  // a warm process of exactly this shape skips the CLI's start-up (not with per-request env from prepare())
+  const spec = inv.warm && !inv.prepare && rt.warm?.enabled ? warmSpecOf(inv) : undefined;
+  const warm = spec ? rt.warm!.take(spec) : undefined;
+  const release = warm ? warm.release : await rt.pool.acquire(ctx.signal);
+  ctx.log.debug({ cli: inv.cli, warm: warm !== undefined }, 'worker granted');
+  let sandbox: Sandbox | undefined = warm?.sandbox;
   try {
-    sandbox = await createSandbox(rt.templateDir, inv.template);
+    sandbox ??= await createSandbox(rt.templateDir, inv.template);
     // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it
     const tmp = path.join(sandbox.path, '.tmp');
     await mkdir(tmp, { recursive: true });
@@ -68,15 +79,21 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
       await writeFile(to, f.data);
     }
     const extra = (await inv.prepare?.(sandbox.path)) ?? {};
-    const run = runCli({
-      command: inv.command,
-      args: inv.args,
-      cwd: sandbox.path,
-      env: { ...inv.env, TMPDIR: tmp, ...extra },
-      stdin: inv.stdin,
-      signal: ctx.signal,
-      timeoutMs: rt.timeoutMs,
-    });
+    let run: CliRun;
+    if (warm) {
+      run = warm.run;
+      run.send(inv.stdin, ctx.signal, rt.timeoutMs);
+    } else {
+      run = runCli({
+        command: inv.command,
+        args: inv.args,
+        cwd: sandbox.path,
+        env: { ...inv.env, TMPDIR: tmp, ...extra },
+        stdin: inv.stdin,
+        signal: ctx.signal,
+        timeoutMs: rt.timeoutMs,
+      });
+    }
     ctx.log.debug({ pid: run.pid, cli: inv.cli, sandbox: sandbox.path }, 'cli started');
     // a CLI whose upstream stalls would otherwise sit silent until MAX_TIMEOUT
     let silent = false;
@@ -122,6 +139,8 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
     }
   } finally {
     release();
+    // this shape is in demand: have the next one ready
+    if (spec) rt.warm!.want(spec);
     // the process tree is gone; removing its files need not hold the response
     const done = sandbox;
     if (done) {

@@ -13,6 +13,8 @@ export interface PoolOptions {
   queueTimeoutMs: number;
   /** told how long each request waited for its slot (metrics) */
   onWait?: (ms: number) => void;
+  /** a request is about to queue: free a slot held by something idle (a warm process), if there is one */
+  reclaim?: () => boolean;
 }
 
 export interface PoolStats {
@@ -48,7 +50,9 @@ export class WorkerPool {
   acquire(signal: AbortSignal): Promise<Release> {
     if (this.closed) return Promise.reject(shuttingDown());
     if (signal.aborted) return Promise.reject(abortError(signal));
-    const mustWait = this.queue.pending >= this.opts.concurrency;
+    let mustWait = this.queue.pending >= this.opts.concurrency;
+    // idle warm processes give their slots to real requests
+    if (mustWait && this.opts.reclaim?.()) mustWait = this.queue.size >= this.opts.concurrency;
     if (mustWait && this.queue.size >= this.opts.queueLimit) {
       const retryAfter = this.retryAfter();
       return Promise.reject(
@@ -114,6 +118,12 @@ export class WorkerPool {
             );
         });
     });
+  }
+
+  /** a slot only if one is free now and nobody waits (background work never queues) */
+  async tryAcquire(): Promise<Release | undefined> {
+    if (this.closed || this.queue.pending >= this.opts.concurrency || this.queue.size > 0) return undefined;
+    return this.acquire(new AbortController().signal).catch(() => undefined);
   }
 
   private retryAfter(): number {

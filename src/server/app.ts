@@ -18,6 +18,7 @@ import { anthropicSurface } from '../surfaces/anthropic/index.js';
 import { geminiSurface, backendProxySurface } from '../surfaces/gemini/index.js';
 import type { Surface } from '../surfaces/types.js';
 import type { WorkerPool } from '../runtime/pool.js';
+import type { WarmPool } from '../runtime/warm-pool.js';
 import { chatHandler, type ChatHandlerDeps } from './chat-handler.js';
 import { countTokensHandler } from './count-handler.js';
 import { errorHandler, refuseDeepJson } from './errors.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   config: Config;
   router: Router;
   pool: WorkerPool;
+  /** pre-started CLI processes (reported by /health) */
+  warm?: WarmPool;
   log: Logger;
   inflight?: InFlight;
   /** generated images served at /image/:file */

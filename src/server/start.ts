@@ -25,6 +25,7 @@ import { UsageBook } from '../usage/book.js';
 import { History } from '../usage/history.js';
 import { AdminAuth, loadSecret } from '../admin/auth.js';
 import { Metrics } from '../metrics/registry.js';
+import { WarmPool } from '../runtime/warm-pool.js';
 import { MemoryState } from '../state/memory-state.js';
 import { RedisState } from '../state/redis-state.js';
 import type { Provider } from '../core/provider.js';
@@ -43,13 +44,17 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   let providers: readonly Provider[] = [];
   let metrics: Metrics | undefined;
+  const templateDir = config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR;
+  const warm = new WarmPool({ size: config.WARM_POOL_SIZE, idleMs: config.WARM_POOL_IDLE * 1000, templateDir, onError: (err) => log.warn({ err: String(err) }, 'warm pool') });
   const pool = new WorkerPool({
     concurrency: config.WORKER_CONCURRENCY,
     queueLimit: config.QUEUE_LIMIT,
     queueTimeoutMs: config.QUEUE_TIMEOUT,
     onWait: (ms) => metrics?.queueWaited(ms),
+    reclaim: () => warm.reclaim(),
   });
-  metrics = new Metrics({ providers: () => providers, pool });
+  warm.attach(pool);
+  metrics = new Metrics({ providers: () => providers, pool, warm });
   const cleanup = new SessionCleanup({
     enabled: config.CLEANUP_SESSIONS,
     delayMs: Math.round(config.CLEANUP_DELAY_MINUTES * 60_000),
@@ -57,7 +62,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     onError: (err) => log.warn({ err: String(err) }, 'session cleanup failed'),
   });
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
-  const runtime = { pool, templateDir: config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup };
+  const runtime = { pool, templateDir, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup, warm };
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
   const shared = config.REDIS_URL ? await RedisState.connect(config.REDIS_URL, config.REDIS_PREFIX) : new MemoryState();
   await store.share(shared);
@@ -87,7 +92,16 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   });
   let draining = false;
   const admin = { config, store, router, usage, history, log, auth };
-  const { app, inflight } = createApp({ config, router, pool, log, images, admin, metrics, shared, isDraining: () => draining });
+  // WARM_POOL_MODELS: warmed before the first request (for requests without a system prompt)
+  for (const model of config.WARM_POOL_MODELS) {
+    try {
+      const route = router.resolve(model);
+      route.provider.prewarm?.(route.model);
+    } catch (err) {
+      log.warn({ model, err: (err as Error).message }, 'WARM_POOL_MODELS: cannot warm this model');
+    }
+  }
+  const { app, inflight } = createApp({ config, router, pool, warm, log, images, admin, metrics, shared, isDraining: () => draining });
 
   const server = http.createServer(app);
   // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them
@@ -114,6 +128,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
         inflight.abortAll(new Unavailable('The server shut down before the request finished.', { code: 'shutting_down' }));
         await inflight.idle(5_000);
       }
+      await warm.close(); // idle warm processes hold slots: they go first
       await pool.drain(0);
       await backgroundSettled(); // sandboxes removed, pending cleanups recorded
       cleanup.close();

@@ -14,6 +14,7 @@ export function healthRoute(deps: AppDeps, inflight: InFlight) {
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       requestsInFlight: inflight.size,
       workers: deps.pool.stats(),
+      ...(deps.warm ? { warm: deps.warm.stats() } : {}),
       cliProcesses: liveProcessCount(),
       sandboxes: liveSandboxes().length,
       providers: deps.router.all().map((p) => p.id),

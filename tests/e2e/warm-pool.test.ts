@@ -84,4 +84,22 @@ describe('warm pool', () => {
       await stack.close();
     }
   });
+
+  it('Qwen Code is served warm too', async () => {
+    const stack = await startStack({ WARM_POOL_SIZE: '1' });
+    try {
+      const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const ask1 = (text: string) => client.chat.completions.create({ model: 'qwen3-coder-plus', messages: [{ role: 'system', content: 'Be short.' }, { role: 'user', content: text }] });
+      expect((await ask1('first')).choices[0]!.message.content).toMatch(/^Echo: first/);
+      expect(await waitFor(async () => (await health(stack)).warm.idle === 1, 30_000)).toBe(true);
+      expect((await ask1('second')).choices[0]!.message.content).toMatch(/^Echo: second/);
+      expect((await health(stack)).warm.hits).toBe(1);
+      // the warm qwen got this request's system prompt
+      const sent = stack.openai.requests.at(-1)!.body.messages;
+      expect(JSON.stringify(sent)).toContain('Be short.');
+      expect(JSON.stringify(sent)).toContain('second');
+    } finally {
+      await stack.close();
+    }
+  });
 });

@@ -34,6 +34,8 @@ export function createQwenProvider(opts: QwenProviderOptions): Provider {
     invocation: (req, env) => ({
       args: qwenArgs(req.model === 'qwen' ? opts.defaultModel : req.model, req.system),
       translator: new StreamJsonTranslator('qwen', true),
+      // prompt on stdin, nothing per request in the arguments but the model and system prompt
+      warm: true,
       sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
     }),
   });

@@ -62,6 +62,10 @@ export class WarmPool {
   private readonly starting = new Map<string, number>();
   private closed = false;
   private hits = 0;
+  /** processes being started: shutdown waits for them too */
+  private readonly launching = new Set<Promise<void>>();
+  /** every process this pool started and that has not exited */
+  private readonly alive = new Set<Held>();
 
   constructor(private readonly opts: WarmPoolOptions) {}
 
@@ -103,12 +107,15 @@ export class WarmPool {
         return;
       }
       this.starting.set(key, (this.starting.get(key) ?? 0) + 1);
+      const launch = this.start(key, spec, release);
+      this.launching.add(launch);
       try {
-        await this.start(key, spec, release);
+        await launch;
       } catch (err) {
         release();
         throw err;
       } finally {
+        this.launching.delete(launch);
         this.starting.set(key, (this.starting.get(key) ?? 1) - 1);
       }
     }
@@ -125,9 +132,11 @@ export class WarmPool {
     const ctl = new AbortController();
     const run = runCli({ command: spec.command, args: spec.args, cwd: sandbox.path, env: { ...spec.env, TMPDIR: tmp }, holdStdin: true, signal: ctl.signal, timeoutMs: 0 });
     const held: Held = { key, sandbox, run, release, tmp, taken: false, since: Date.now(), ctl };
+    this.alive.add(held);
     // an idle process that dies (or is killed: idle expiry, reclaim, shutdown) takes its slot and sandbox with it;
     // a taken one belongs to its request, which cleans up
     void run.exit.then(() => {
+      this.alive.delete(held);
       if (held.taken) return;
       this.drop(held);
       release();
@@ -169,8 +178,10 @@ export class WarmPool {
   /** kills every idle process; their exits free the slots and remove the sandboxes */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.ready.values()].flat();
-    for (const h of all) h.ctl.abort();
-    await Promise.all(all.map((h) => h.run.exit));
+    // a process still starting sees `closed` and is killed as soon as it exists
+    await Promise.allSettled([...this.launching]);
+    const idle = [...this.alive].filter((h) => !h.taken);
+    for (const h of idle) h.ctl.abort();
+    await Promise.all(idle.map((h) => h.run.exit));
   }
 }

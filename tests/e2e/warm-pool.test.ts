@@ -101,5 +101,8 @@ describe('warm pool', () => {
     } finally {
       await stack.close();
     }
+    // the refill started after the second request is gone too, sandbox and all
+    await backgroundSettled();
+    expect(liveSandboxes()).toEqual([]);
   });
 });

@@ -9,21 +9,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, waitUntilUp } from '../tests/helpers/net.js';
 
 const N = Number(process.argv[2] ?? 64);
 const HOLD = Number(process.argv[3] ?? 200);
 const ROOT = path.resolve(import.meta.dirname, '..');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -50,13 +42,10 @@ async function main() {
   // the server's own record of when each request got its worker ("worker granted", by request id)
   let out = '';
   server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
-    if (i > 200) {
-      await cleanup();
-      throw new Error('server did not start');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilUp(`${url}/health`, 'server').catch(async (err: unknown) => {
+    await cleanup();
+    throw err;
+  });
   let peak = rssOf(server.pid!);
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server.pid!))), 20);
 

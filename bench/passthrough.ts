@@ -13,23 +13,15 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { freePort, waitUntilUp } from '../tests/helpers/net.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const PROBES = Number(process.argv[3] ?? 1500);
 const CONCURRENCY = [1, 16, 64];
 const ROOT = path.resolve(import.meta.dirname, '..');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,21 +42,13 @@ async function main() {
     env: { HOME: home, PATH: process.env.PATH ?? '', PORT: String(cgPort), HOST: '127.0.0.1', DATA_DIR: path.join(home, 'data'), LOG_LEVEL: 'warn', RATE_LIMIT_ENABLED: 'false', OPENAI_COMPATIBLE_BASE_URL: upBase, OPENAI_COMPATIBLE_MODELS: 'bench-model' },
   });
   const cligate = { url: `http://127.0.0.1:${cgPort}` };
-  for (let i = 0; ; i++) {
-    if (await fetch(`${cligate.url}/health`).then((r) => r.ok, () => false)) break;
-    if (i > 200) throw new Error('cligate did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilUp(`${cligate.url}/health`, 'cligate');
 
   const pkPort = await freePort();
   const portkey = spawn(process.execPath, [path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${pkPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   portkey.stdout!.resume();
   portkey.stderr!.resume();
-  for (let i = 0; ; i++) {
-    if (await fetch(`http://127.0.0.1:${pkPort}/`).then((r) => r.ok, () => false)) break;
-    if (i > 200) throw new Error('portkey did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilUp(`http://127.0.0.1:${pkPort}/`, 'portkey');
 
   try {
     await measure();

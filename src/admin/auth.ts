@@ -26,8 +26,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const b64 = (b: Buffer) => b.toString('base64url');
 
-/** constant-time, whatever the lengths */
-const sameText = (a: string, b: string) => keyMatches(a, b);
 
 /** the per-installation secret, created on first use */
 export async function loadSecret(dataDir: string): Promise<Buffer> {
@@ -67,7 +65,7 @@ export class AdminAuth {
   }
 
   checkPassword(given: string): boolean {
-    return this.enabled && sameText(given, this.password);
+    return this.enabled && keyMatches(given, this.password);
   }
 
   private sign(body: string): string {
@@ -84,7 +82,7 @@ export class AdminAuth {
   verify(token: string | undefined, now = Date.now()): number | undefined {
     if (!token || !this.enabled) return undefined;
     const m = /^(v1\.(\d{13})\.[\w-]{22})\.([\w-]{43})$/.exec(token);
-    if (!m || !sameText(this.sign(m[1]!), m[3]!)) return undefined;
+    if (!m || !keyMatches(this.sign(m[1]!), m[3]!)) return undefined;
     const expiresAt = Number(m[2]);
     if (expiresAt <= now || this.revoked.has(token)) return undefined;
     return expiresAt;
@@ -118,7 +116,7 @@ export class AdminAuth {
       if (this.verify(s.token) === undefined) return next(new Unauthorized('The admin session is invalid or has expired; log in again.', { code: 'admin_session_invalid' }));
       if (s.via === 'cookie' && !SAFE_METHODS.has(req.method)) {
         const given = req.headers['x-csrf-token'];
-        if (typeof given !== 'string' || !sameText(given, this.csrfFor(s.token))) return next(new CligateError('unauthorized', 403, 'Missing or wrong X-CSRF-Token header (cookie sessions must send the token from /api/session).', { code: 'csrf_token_invalid' }));
+        if (typeof given !== 'string' || !keyMatches(given, this.csrfFor(s.token))) return next(new CligateError('unauthorized', 403, 'Missing or wrong X-CSRF-Token header (cookie sessions must send the token from /api/session).', { code: 'csrf_token_invalid' }));
       }
       res.locals.adminToken = s.token;
       next();

@@ -6,6 +6,7 @@ import { GROUPS } from '../usage/book.js';
 import { parse } from './validate.js';
 import { pooled, type AdminDeps } from './deps.js';
 import { accountView } from './accounts.js';
+import { maskProxy } from '../accounts/mask.js';
 import { collectLimits } from '../server/routes/account-limits.js';
 
 const HOUR = 3_600_000;
@@ -48,7 +49,7 @@ export function insightRoutes(d: AdminDeps): express.Router {
           },
         };
       }),
-      proxy: d.store.proxy ? d.store.proxy.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:****@') : '',
+      proxy: d.store.proxy ? maskProxy(d.store.proxy) : '',
     });
   });
 

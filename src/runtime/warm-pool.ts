@@ -90,9 +90,9 @@ export class WarmPool {
   }
 
   /** keep `size` processes of this shape ready (started in the background, only on free slots) */
-  want(spec: WarmSpec): void {
+  want(spec: WarmSpec, retries = RETRIES): void {
     if (!this.enabled || !this.pool) return;
-    inBackground(() => this.fill(spec, RETRIES), this.opts.onError);
+    inBackground(() => this.fill(spec, retries), this.opts.onError);
   }
 
   /** tops the shape up on free slots; all busy: tries again shortly, a few times (requests come first) */
@@ -103,7 +103,7 @@ export class WarmPool {
       await new Promise((r) => setTimeout(r, 0));
       const release = await this.pool!.tryAcquire();
       if (!release) {
-        if (retries > 0 && this.enabled) setTimeout(() => this.want1(spec, retries - 1), RETRY_MS).unref();
+        if (retries > 0 && this.enabled) setTimeout(() => this.want(spec, retries - 1), RETRY_MS).unref();
         return;
       }
       this.starting.set(key, (this.starting.get(key) ?? 0) + 1);
@@ -119,10 +119,6 @@ export class WarmPool {
         this.starting.set(key, (this.starting.get(key) ?? 1) - 1);
       }
     }
-  }
-
-  private want1(spec: WarmSpec, retries: number): void {
-    if (this.enabled) inBackground(() => this.fill(spec, retries), this.opts.onError);
   }
 
   private async start(key: string, spec: WarmSpec, release: Release): Promise<void> {

@@ -6,7 +6,8 @@
  */
 import { DailyJsonl } from './daily-jsonl.js';
 
-export interface UsageRecord {
+/** what every record of a finished chat request says (usage and history alike) */
+export interface RequestFacts {
   /** epoch ms when the request ended */
   t: number;
   requestId: string;
@@ -14,10 +15,13 @@ export interface UsageRecord {
   provider: string;
   model: string;
   account?: string;
-  /** a short hash of the API key used (never the key) */
-  key?: string;
   status: number;
   durationMs: number;
+}
+
+export interface UsageRecord extends RequestFacts {
+  /** a short hash of the API key used (never the key) */
+  key?: string;
   tokensIn: number;
   tokensOut: number;
   tokensCached: number;

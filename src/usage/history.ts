@@ -4,16 +4,9 @@
  * (same retention as usage). Off with HISTORY_ENABLED=false: then nothing is kept.
  */
 import { DailyJsonl } from './daily-jsonl.js';
+import type { RequestFacts } from './book.js';
 
-export interface HistoryEntry {
-  t: number;
-  requestId: string;
-  dialect: string;
-  provider: string;
-  model: string;
-  account?: string;
-  status: number;
-  durationMs: number;
+export interface HistoryEntry extends RequestFacts {
   /** the last user turn (and how many messages came with it) */
   prompt: string;
   messages: number;

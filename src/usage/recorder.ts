@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Usage } from '../core/stream.js';
 import { presentedKey } from '../server/auth.js';
-import type { UsageBook } from './book.js';
+import type { RequestFacts, UsageBook } from './book.js';
 import type { History } from './history.js';
 import type { Exchange } from './exchange.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -34,38 +34,23 @@ export function requestRecorder(sinks: RequestSinks) {
       const error = (res.locals.streamError ?? res.locals.error) as { code?: string; message?: string } | undefined;
       // a stream that failed after it opened is a 200 on the wire but an error here
       const status = res.locals.streamError ? 502 : res.writableFinished ? res.statusCode : 499;
-      const t = Date.now();
-      const durationMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
-      const dialect = String(res.locals.surface?.dialect ?? '');
-      const requestId = String(res.locals.requestId ?? '');
-      const account = exchange?.account;
-      const key = keyId(presentedKey(req));
-      const tokens = { tokensIn: usage?.inputTokens ?? 0, tokensOut: usage?.outputTokens ?? 0, tokensCached: usage?.cacheReadTokens ?? 0 };
-      sinks.metrics?.request({ dialect, provider: chat.provider, model: chat.model, status, durationMs, ...(exchange?.firstTokenMs !== undefined ? { firstTokenMs: exchange.firstTokenMs } : {}), ...tokens });
-      sinks.usage?.record({
-        t,
-        requestId,
-        dialect,
+      const facts: RequestFacts = {
+        t: Date.now(),
+        requestId: String(res.locals.requestId ?? ''),
+        dialect: String(res.locals.surface?.dialect ?? ''),
         provider: chat.provider,
         model: chat.model,
-        ...(account ? { account } : {}),
-        ...(key ? { key } : {}),
+        ...(exchange?.account ? { account: exchange.account } : {}),
         status,
-        durationMs,
-        ...tokens,
-        stream: chat.stream,
-        ...(error?.code ? { error: error.code } : {}),
-      });
+        durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
+      };
+      const key = keyId(presentedKey(req));
+      const tokens = { tokensIn: usage?.inputTokens ?? 0, tokensOut: usage?.outputTokens ?? 0, tokensCached: usage?.cacheReadTokens ?? 0 };
+      sinks.metrics?.request({ ...facts, ...(exchange?.firstTokenMs !== undefined ? { firstTokenMs: exchange.firstTokenMs } : {}), ...tokens });
+      sinks.usage?.record({ ...facts, ...(key ? { key } : {}), ...tokens, stream: chat.stream, ...(error?.code ? { error: error.code } : {}) });
       if (exchange && sinks.history)
         sinks.history.add({
-          t,
-          requestId,
-          dialect,
-          provider: chat.provider,
-          model: chat.model,
-          ...(account ? { account } : {}),
-          status,
-          durationMs,
+          ...facts,
           prompt: exchange.prompt,
           messages: exchange.messages,
           answer: exchange.answer,

@@ -15,6 +15,7 @@ import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
 import { startForwardProxy, type ForwardProxy } from '../fakes/forward-proxy.js';
+import { fetchJson } from '../helpers/net.js';
 
 const PASSWORD = 'admin-pass-7c1f';
 const SECRETS = ['rt-admin-one', 'rt-admin-two', 'rt-added-by-api', PASSWORD];
@@ -34,16 +35,9 @@ async function call(method: string, p: string, opts: { body?: unknown; token?: s
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
   if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${stack.url}/api${p}`, { method, headers, body: method === 'GET' ? undefined : (opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body))) });
-  const text = await res.text();
-  if (p !== '/config' || method !== 'GET') seen.push(text);
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, headers: res.headers };
+  const res = await fetchJson(`${stack.url}/api${p}`, { method, headers, body: method === 'GET' ? undefined : (opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body))) });
+  if (p !== '/config' || method !== 'GET') seen.push(res.text);
+  return res;
 }
 
 let token = '';

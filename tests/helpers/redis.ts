@@ -1,6 +1,6 @@
 /** A throwaway redis-server on a free 127.0.0.1 port, no persistence; killed on close. */
 import { spawn, execFileSync } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from './net.js';
 import { Redis } from 'ioredis';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -12,14 +12,6 @@ export function hasRedisServer(): boolean {
   } catch {
     return false;
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 export interface TestRedis {

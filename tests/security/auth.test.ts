@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { errorShape, type Dialect } from '../helpers/dialects.js';
+import { fetchJson } from '../helpers/net.js';
 import { SECRET_PATTERNS } from '../global-setup.js';
 import { maskSecret } from '../../src/accounts/mask.js';
 
@@ -67,15 +68,7 @@ const ADMIN_ROUTES: [string, string, unknown][] = [
 
 async function call(method: string, p: string, body: unknown, headers: Record<string, string> = {}, query = '') {
   const url = `${stack.url}${p}${query ? `${p.includes('?') ? '&' : '?'}${query}` : ''}`;
-  const r = await fetch(url, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, json, text };
+  return fetchJson(url, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
 describe('API routes: API_KEY', () => {

@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { errorShape, type Dialect } from '../helpers/dialects.js';
+import { fetchJson } from '../helpers/net.js';
 import { ROOT } from '../helpers/claude-env.js';
 
 const KEY = 'sk-hostile-key';
@@ -215,21 +216,13 @@ function corpus(): Case[] {
   return cases;
 }
 
-async function send(c: Case): Promise<{ status: number; json: unknown; text: string }> {
+function send(c: Case) {
   const headers: Record<string, string> = {
     ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
     ...(c.asAdmin ? { authorization: `Bearer ${admin}` } : { authorization: `Bearer ${KEY}` }),
     ...c.headers,
   };
-  const r = await fetch(`${stack.url}${c.path}`, { method: c.method ?? 'POST', headers, body: c.method === 'GET' ? undefined : (c.body as BodyInit | undefined) });
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, json, text };
+  return fetchJson(`${stack.url}${c.path}`, { method: c.method ?? 'POST', headers, body: c.method === 'GET' ? undefined : (c.body as BodyInit | undefined) });
 }
 
 /** one raw HTTP request over a socket (for what fetch refuses to send) */

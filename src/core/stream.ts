@@ -36,10 +36,11 @@ export interface CollectedResponse {
   finishReason: FinishReason;
 }
 
-/** Drain a stream into one response; an error part is thrown. */
-export async function collect(parts: AsyncIterable<StreamPart>): Promise<CollectedResponse> {
+/** Drain a stream into one response; an error part is thrown. `see` is shown every part. */
+export async function collect(parts: AsyncIterable<StreamPart>, see?: (part: StreamPart) => void): Promise<CollectedResponse> {
   const out: CollectedResponse = { text: '', reasoning: '', toolCalls: [], finishReason: 'stop' };
   for await (const part of parts) {
+    see?.(part);
     switch (part.type) {
       case 'text-delta':
         out.text += part.text;

@@ -1,12 +1,12 @@
 /** API-key check for the API routes: constant-time, accepting each dialect's header. */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { ApiRequest, ApiResponse, Next } from './http-types.js';
 import { Unauthorized } from '../core/errors.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** the key a client presented: Bearer, x-api-key (Anthropic) or x-goog-api-key / ?key= (Gemini) */
-export function presentedKey(req: Request): string | undefined {
+export function presentedKey(req: ApiRequest): string | undefined {
   const auth = req.headers.authorization;
   if (auth) {
     const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
@@ -26,7 +26,7 @@ export function keyMatches(presented: string | undefined, expected: string): boo
 
 export function requireApiKey(apiKey: string) {
   const expected = apiKey;
-  return (req: Request, _res: Response, next: NextFunction): void => {
+  return (req: ApiRequest, _res: ApiResponse, next: Next): void => {
     if (!expected) return next();
     const key = presentedKey(req);
     if (key === undefined) return next(new Unauthorized('Missing API key: send "Authorization: Bearer <API_KEY>" (or the x-api-key / x-goog-api-key header).', { code: 'missing_api_key' }));

@@ -7,10 +7,10 @@
  * logged in, unknown model) still gets its real HTTP status, while a slow start
  * is covered by `: keepalive` comments from the first tick on.
  */
-import type { Request, Response } from 'express';
+import { publicOrigin, type ApiRequest, type ApiResponse } from './http-types.js';
 import { randomUUID } from 'node:crypto';
 import { keyMatches } from './auth.js';
-import type { Provider, RequestAccount } from '../core/provider.js';
+import type { Provider, ProviderContext, RequestAccount } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import { collect } from '../core/stream.js';
 import { CligateError, Unauthorized, toCligateError } from '../core/errors.js';
@@ -18,7 +18,7 @@ import type { Router } from '../routing/router.js';
 import type { RequestInfo, Surface } from '../surfaces/types.js';
 import type { Logger } from '../log.js';
 import type { InFlight } from './inflight.js';
-import { sendError } from './errors.js';
+import { sendError, sendJson } from './errors.js';
 import { planFeatures, type FeatureOptions } from '../features/pipeline.js';
 import { Exchange } from '../usage/exchange.js';
 
@@ -43,7 +43,7 @@ export class ClientClosed extends CligateError {
 }
 
 /** a per-request account (stateless gateway mode), only with the internal key */
-function requestAccount(provider: Provider, req: Request, internalKey: string): RequestAccount | undefined {
+function requestAccount(provider: Provider, req: ApiRequest, internalKey: string): RequestAccount | undefined {
   const account = provider.accountFromHeaders?.(req.headers);
   if (!account) return undefined;
   const given = String(req.headers['x-internal-api-key'] ?? '');
@@ -57,12 +57,12 @@ function requestAccount(provider: Provider, req: Request, internalKey: string): 
   return account;
 }
 
-export function requestInfo(req: Request): RequestInfo {
+export function requestInfo(req: ApiRequest): RequestInfo {
   return { headers: req.headers, params: req.params as Record<string, string>, query: req.query as Record<string, unknown> };
 }
 
 export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
-  return async (req: Request, res: Response): Promise<void> => {
+  return async (req: ApiRequest, res: ApiResponse): Promise<void> => {
     const ctl = new AbortController();
     const done = deps.inflight.add(ctl);
     const onClose = () => {
@@ -70,7 +70,9 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
     };
     res.on('close', onClose);
     const requestId = String(res.locals.requestId ?? randomUUID());
-    const log = deps.log.child({ requestId, dialect: surface.dialect });
+    // made on first use: most requests never log past the request line
+    let child: Logger | undefined;
+    const log = () => (child ??= deps.log.child({ requestId, dialect: surface.dialect }));
     try {
       const info = requestInfo(req);
       const chat = surface.decode(req.body, info);
@@ -83,16 +85,28 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
       const account = requestAccount(provider, req, deps.internalApiKey);
       const plan = await planFeatures(routed, provider, deps.features, ctl.signal);
-      if (plan.decided.xml?.xml || plan.decided.emulatedTools) log.debug(plan.decided, 'features');
-      const ctx = { signal: ctl.signal, requestId, log, publicUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`, ...(account ? { account } : {}), onAccount: (id: string) => (exchange.account = id) };
-      const run = () => exchange.watch(plan.transform(provider.stream(plan.request, ctx)));
+      if (plan.decided.xml?.xml || plan.decided.emulatedTools) log().debug(plan.decided, 'features');
+      const ctx: ProviderContext = {
+        signal: ctl.signal,
+        requestId,
+        get log() {
+          return log();
+        },
+        // only image links need it, and it weighs the trusted proxies
+        get publicUrl() {
+          return publicOrigin(req);
+        },
+        ...(account ? { account } : {}),
+        onAccount: (id: string) => (exchange.account = id),
+      };
+      const run = () => plan.transform(provider.stream(plan.request, ctx));
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)
       const id = requestId.replace(/[^A-Za-z0-9]/g, '');
 
       if (!chat.stream) {
-        const result = await collect(run());
+        const result = await collect(run(), exchange.see);
         res.locals.usage = result.usage;
-        if (!ctl.signal.aborted) res.json(surface.encodeResponse(chat, id, result));
+        if (!ctl.signal.aborted) sendJson(res, 200, surface.encodeResponse(chat, id, result));
         return;
       }
 
@@ -101,12 +115,11 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       const open = () => {
         if (opened || res.writableEnded) return;
         opened = true;
-        res.status(200).set({
-          'Content-Type': encoder.contentType,
-          'Cache-Control': 'no-cache, no-transform',
-          Connection: 'keep-alive',
-          'X-Accel-Buffering': 'no',
-        });
+        res.statusCode = 200;
+        res.setHeader('Content-Type', encoder.contentType);
+        res.setHeader('Cache-Control', 'no-cache, no-transform');
+        res.setHeader('Connection', 'keep-alive');
+        res.setHeader('X-Accel-Buffering', 'no');
         res.flushHeaders();
         write(encoder.open());
       };
@@ -119,6 +132,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       }, deps.keepaliveMs);
       try {
         for await (const part of run()) {
+          exchange.see(part);
           if (part.type === 'usage') res.locals.usage = part.usage;
           if (OPENS_STREAM.has(part.type)) open();
           write(encoder.part(part));
@@ -131,7 +145,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         if (!opened) throw err;
         const e = toCligateError(err);
         res.locals.streamError = e;
-        log.warn({ err: e.message, code: e.code }, 'stream failed after it opened');
+        log().warn({ err: e.message, code: e.code }, 'stream failed after it opened');
         write(encoder.error(e));
         res.end();
       } finally {
@@ -139,7 +153,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       }
     } catch (err) {
       if (ctl.signal.aborted && ctl.signal.reason instanceof ClientClosed) return;
-      sendError(res, surface, toCligateError(err), log);
+      sendError(res, surface, toCligateError(err), log());
     } finally {
       res.off('close', onClose);
       done();

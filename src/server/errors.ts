@@ -1,11 +1,11 @@
 /** Rendering errors in the dialect of the route, and the last-resort error handler. */
-import type { NextFunction, Request, Response } from 'express';
+import type { ApiRequest, ApiResponse, Next } from './http-types.js';
 import { BadRequest, CligateError, PayloadTooLarge, toCligateError } from '../core/errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../core/json-depth.js';
 import type { Surface } from '../surfaces/types.js';
 import type { Logger } from '../log.js';
 
-export function sendError(res: Response, surface: Surface, err: CligateError, log?: Logger): void {
+export function sendError(res: ApiResponse, surface: Surface, err: CligateError, log?: Logger): void {
   if (err.status >= 500) log?.error({ err: err.message, code: err.code, cause: String(err.cause ?? '') }, 'request failed');
   else log?.info({ err: err.message, code: err.code }, 'request refused');
   res.locals.error = err;
@@ -13,8 +13,17 @@ export function sendError(res: Response, surface: Surface, err: CligateError, lo
     res.end();
     return;
   }
-  if (err.retryAfter !== undefined) res.set('Retry-After', String(err.retryAfter));
-  res.status(err.status).json(surface.errorBody(err));
+  if (err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
+  sendJson(res, err.status, surface.errorBody(err));
+}
+
+/** a JSON answer written straight to the socket (express's res.json also parses and rebuilds the content type) */
+export function sendJson(res: ApiResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** express.json's verify hook: a body nested deeper than MAX_JSON_DEPTH is refused before it is parsed */
@@ -47,7 +56,7 @@ function fromBodyParser(err: unknown): CligateError | undefined {
 }
 
 export function errorHandler(defaultSurface: Surface, log: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  return (err: unknown, _req: ApiRequest, res: ApiResponse, _next: Next): void => {
     const surface = (res.locals.surface as Surface | undefined) ?? defaultSurface;
     sendError(res, surface, fromBodyParser(err) ?? toCligateError(err), log);
   };

@@ -13,6 +13,9 @@ export function perMinute(limit: number, what: string, enabled: boolean, store?:
     limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
+    // these two read express's app settings, which requests on the hot routes do not carry;
+    // trust proxy is fixed (TRUST_PROXY) and req.ip is set the same way on both paths
+    validate: { trustProxy: false, xForwardedForHeader: false },
     handler: (_req, res, next, options) => {
       const resetTime = (res.req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + options.windowMs) - Date.now()) / 1000));

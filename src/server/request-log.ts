@@ -1,18 +1,28 @@
-/** Request id (X-Request-ID in, echoed out) and one log line per request. */
+/**
+ * Request id (X-Request-ID in, echoed out) and, when the response closes, the request's
+ * end hooks (usage, history, metrics) and one log line: one close listener per request.
+ */
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { ApiRequest, ApiResponse, Next } from './http-types.js';
 import type { Logger } from '../log.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function requestLog(log: Logger) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+/** called once per request when its response closes */
+export type RequestEnd = (req: ApiRequest, res: ApiResponse, durationMs: number) => void;
+
+export function requestLog(log: Logger, ends: readonly RequestEnd[] = []) {
+  return (req: ApiRequest, res: ApiResponse, next: Next): void => {
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = id;
-    res.set('X-Request-ID', id);
+    res.setHeader('X-Request-ID', id);
     const started = process.hrtime.bigint();
-    res.on('close', () => {
+    res.once('close', () => {
+      const durationMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
+      for (const end of ends) end(req, res, durationMs);
+      // the line is only assembled when it is written (LOG_LEVEL=warn skips it on the hot path)
+      if (!log.isLevelEnabled('info')) return;
       const chat = res.locals.chat as { model?: string; provider?: string; stream?: boolean } | undefined;
       const usage = res.locals.usage as { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number } | undefined;
       const dialect = (res.locals.surface as { dialect?: string } | undefined)?.dialect;
@@ -22,9 +32,9 @@ export function requestLog(log: Logger) {
         {
           requestId: id,
           method: req.method,
-          path: req.originalUrl.split('?')[0],
+          path: (req.originalUrl ?? req.url ?? '').split('?')[0],
           status: res.statusCode,
-          durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
+          durationMs,
           ...(dialect && chat ? { dialect } : {}),
           ...(chat ?? {}),
           ...(account ? { account } : {}),

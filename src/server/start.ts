@@ -101,9 +101,9 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
       log.warn({ model, err: (err as Error).message }, 'WARM_POOL_MODELS: cannot warm this model');
     }
   }
-  const { app, inflight } = createApp({ config, router, pool, warm, log, images, admin, metrics, shared, isDraining: () => draining });
+  const { handle, inflight } = createApp({ config, router, pool, warm, log, images, admin, metrics, shared, isDraining: () => draining });
 
-  const server = http.createServer(app);
+  const server = http.createServer(handle);
   // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -1,7 +1,7 @@
 /**
  * What one chat request exchanged, for usage and history: the last user turn, the
  * answer text as it streams (capped), tool calls, the serving account. The chat handler
- * passes the provider's parts through `watch`; nothing is buffered beyond the cap.
+ * shows it each part with `see`; nothing is kept beyond the cap.
  */
 import type { ChatRequest } from '../core/request.js';
 import { messageText } from '../core/request.js';
@@ -31,14 +31,12 @@ export class Exchange {
     this.messages = req.messages.length;
   }
 
-  async *watch(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
-    for await (const part of parts) {
-      if (this.firstTokenMs === undefined && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call')) this.firstTokenMs = performance.now() - this.started;
-      if (this.keepChars) {
-        if (part.type === 'text-delta' && this.answer.length <= this.keepChars) this.answer += part.text;
-        else if (part.type === 'tool-call') this.toolCalls.push(part.name);
-      }
-      yield part;
+  /** sees each part as the client gets it (a bound function: handed to collect as is) */
+  readonly see = (part: StreamPart): void => {
+    if (this.firstTokenMs === undefined && (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'tool-call')) this.firstTokenMs = performance.now() - this.started;
+    if (this.keepChars) {
+      if (part.type === 'text-delta' && this.answer.length <= this.keepChars) this.answer += part.text;
+      else if (part.type === 'tool-call') this.toolCalls.push(part.name);
     }
-  }
+  };
 }

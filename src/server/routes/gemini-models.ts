@@ -14,12 +14,12 @@ const entry = (id: string, provider: string) => ({
   supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
 });
 
-export function geminiModelsRoutes(router: Router, limit: RequestHandler) {
+export function geminiModelsRoutes(router: Router, limit: readonly RequestHandler[]) {
   const r = express.Router();
-  r.get('/models', limit, async (_req, res) => {
+  r.get('/models', ...limit, async (_req, res) => {
     res.json({ models: (await router.listModels()).map((m) => entry(m.id, m.provider)) });
   });
-  r.get('/models/:model', limit, (req, res, next) => {
+  r.get('/models/:model', ...limit, (req, res, next) => {
     const id = modelFromPath(String(req.params.model));
     try {
       res.json(entry(id, router.resolve(id).provider.id));

@@ -14,21 +14,27 @@ export class Exchange {
   /** ms from the exchange's start to the first answer part */
   firstTokenMs?: number;
   private readonly started = performance.now();
-  readonly prompt: string;
   readonly messages: number;
+  private lastUserText?: string;
 
   constructor(
-    req: ChatRequest,
+    private readonly req: ChatRequest,
     /** answer characters kept (0 = none: history is off) */
     private readonly keepChars: number,
   ) {
-    const lastUser = [...req.messages].reverse().find((m) => m.role === 'user');
-    const images = lastUser?.content.filter((p) => p.type === 'image').length ?? 0;
-    const toolResults = lastUser?.content.filter((p) => p.type === 'tool-result').length ?? 0;
-    this.prompt = keepChars
-      ? `${lastUser ? messageText(lastUser) : ''}${images ? ` [${images} image(s)]` : ''}${toolResults ? ` [${toolResults} tool result(s)]` : ''}`.slice(0, keepChars + 64)
-      : '';
     this.messages = req.messages.length;
+  }
+
+  /** the last user turn as history shows it; worked out when read (after the answer went out) */
+  get prompt(): string {
+    if (!this.keepChars) return '';
+    if (this.lastUserText === undefined) {
+      const lastUser = [...this.req.messages].reverse().find((m) => m.role === 'user');
+      const images = lastUser?.content.filter((p) => p.type === 'image').length ?? 0;
+      const toolResults = lastUser?.content.filter((p) => p.type === 'tool-result').length ?? 0;
+      this.lastUserText = `${lastUser ? messageText(lastUser) : ''}${images ? ` [${images} image(s)]` : ''}${toolResults ? ` [${toolResults} tool result(s)]` : ''}`.slice(0, this.keepChars + 64);
+    }
+    return this.lastUserText;
   }
 
   /** sees each part as the client gets it (a bound function: handed to collect as is) */

@@ -29,14 +29,15 @@ const openai = () => new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'x', maxRe
 const last = () => upstream.requests.at(-1)!;
 
 describe('openai-compatible provider', () => {
-  it('answers non-stream with usage (cached tokens kept); the upstream gets a streamed request with the key', async () => {
+  it('answers non-stream with usage (cached tokens kept); the upstream gets a non-stream request with the key', async () => {
     upstream.setScript({ reply: 'hello from upstream', usage: { prompt_tokens: 40, completion_tokens: 3, cached_tokens: 10 } });
     const r = await openai().chat.completions.create({ model: MODEL, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }], temperature: 0.2, max_tokens: 50 });
     expect(r.choices[0]!.message.content).toBe('hello from upstream');
     expect(r.usage).toMatchObject({ prompt_tokens: 40, completion_tokens: 3 });
     expect(r.usage?.prompt_tokens_details?.cached_tokens).toBe(10);
     expect(last().headers.authorization).toBe('Bearer sk-upstream-key');
-    expect(last().body).toMatchObject({ model: MODEL, stream: true, stream_options: { include_usage: true }, temperature: 0.2, max_tokens: 50, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }] });
+    expect(last().body.stream_options).toBeUndefined();
+    expect(last().body).toMatchObject({ model: MODEL, stream: false, temperature: 0.2, max_tokens: 50, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }] });
   });
 
   it('streams each upstream chunk to the client as it arrives (lockstep: the upstream sends the next only once the client has the last)', async () => {
@@ -56,6 +57,7 @@ describe('openai-compatible provider', () => {
     }
     expect(text).toBe('one two three four five');
     expect(seen).toBe(5);
+    expect(last().body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
   it('native tool calls stream back whole; tool results go up as tool messages', async () => {
@@ -66,6 +68,22 @@ describe('openai-compatible provider', () => {
     expect(r.choices[0]!.message.tool_calls![0]).toMatchObject({ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"C"}' } });
     expect(last().body.tools[0]).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
     expect(last().body.tool_choice).toBe('auto');
+    // streamed: the upstream's argument pieces are gathered and the call sent whole
+    const streamed = await openai().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'weather?' }], tools, stream: true });
+    let name = '';
+    let args = '';
+    let finish: string | null | undefined;
+    for await (const c of streamed) {
+      for (const t of c.choices[0]?.delta?.tool_calls ?? []) {
+        name += t.function?.name ?? '';
+        args += t.function?.arguments ?? '';
+      }
+      finish = c.choices[0]?.finish_reason ?? finish;
+    }
+    expect(last().body.stream).toBe(true);
+    expect(name).toBe('get_weather');
+    expect(JSON.parse(args)).toEqual({ city: 'Paris', unit: 'C' });
+    expect(finish).toBe('tool_calls');
 
     upstream.setScript({ reply: 'It is sunny.' });
     const call = r.choices[0]!.message.tool_calls![0]!;

@@ -76,9 +76,14 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
     const created = Math.floor(Date.now() / 1000);
     const model = body?.model ?? 'fake';
     if (!body?.stream) {
+      const toolCalls = (s.toolCalls ?? []).map((t, index) => ({ id: `call_fake_${index}`, type: 'function', function: { name: t.name, arguments: t.arguments } }));
       return json(200, {
         id, object: 'chat.completion', created, model,
-        choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+        choices: [{
+          index: 0,
+          message: { role: 'assistant', content: reply || (toolCalls.length ? null : ''), ...(s.reasoning ? { reasoning_content: s.reasoning } : {}), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+          finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
+        }],
         usage,
       });
     }

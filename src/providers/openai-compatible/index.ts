@@ -1,8 +1,9 @@
 /**
  * A generic OpenAI-compatible upstream (a local model server, another gateway): base URL,
- * key and model list from config. Requests go out as streamed chat completions; each
- * upstream chunk becomes StreamParts the moment it arrives, so streams pass through with
- * nothing held back but tool-call arguments (sent whole). Models are served bare and as
+ * key and model list from config. Requests go out as chat completions, streamed when the
+ * client streams: each upstream chunk becomes StreamParts the moment it arrives, so streams
+ * pass through with nothing held back but tool-call arguments (sent whole); a client that
+ * does not stream gets the upstream's one JSON answer. Models are served bare and as
  * "openai-compatible/<model>".
  */
 import { createParser } from 'eventsource-parser';
@@ -12,7 +13,7 @@ import type { StreamPart } from '../../core/stream.js';
 import { Unavailable, UpstreamError } from '../../core/errors.js';
 import { requestVia, upstreamFailure } from '../../accounts/http.js';
 import { chatCompletionsBody } from './request.js';
-import { ChatCompletionsTranslator } from './translate.js';
+import { ChatCompletionsTranslator, type Chunk } from './translate.js';
 
 export const PROVIDER_ID = 'openai-compatible';
 
@@ -45,6 +46,17 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleOptions): P
     }
     if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamFailure(res, 'The OpenAI-compatible upstream', 'chat/completions');
     const x = new ChatCompletionsTranslator();
+    if (!req.stream) {
+      let completion: unknown;
+      try {
+        completion = await res.body.json();
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        throw new UpstreamError(`The OpenAI-compatible upstream sent an unreadable answer: ${(err as Error).message}`);
+      }
+      yield* x.completion(completion as Chunk);
+      return;
+    }
     const ready: StreamPart[] = [];
     let bad: Error | undefined;
     const parser = createParser({

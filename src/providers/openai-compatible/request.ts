@@ -1,4 +1,4 @@
-/** ChatRequest -> an OpenAI chat-completions body (always streamed upstream, usage included). */
+/** ChatRequest -> an OpenAI chat-completions body (streamed upstream as the client streams, usage included). */
 import type { ChatMessage, ChatRequest, ContentPart } from '../../core/request.js';
 
 type OpenAIMessage = Record<string, unknown>;
@@ -30,7 +30,8 @@ function toMessages(m: ChatMessage): OpenAIMessage[] {
 
 export function chatCompletionsBody(req: ChatRequest, model: string): Record<string, unknown> {
   const messages: OpenAIMessage[] = [...(req.system ? [{ role: 'system', content: req.system }] : []), ...req.messages.flatMap(toMessages)];
-  const body: Record<string, unknown> = { model, messages, stream: true, stream_options: { include_usage: true } };
+  // a client that does not stream gets one JSON answer from the upstream too: no SSE to parse
+  const body: Record<string, unknown> = { model, messages, stream: req.stream, ...(req.stream ? { stream_options: { include_usage: true } } : {}) };
   if (req.tools?.length) body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} } } }));
   if (req.toolChoice) body.tool_choice = typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
   if (req.maxTokens !== undefined) body.max_tokens = req.maxTokens;

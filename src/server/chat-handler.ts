@@ -111,6 +111,24 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       }
 
       const encoder = surface.streamEncoder(chat, id, info);
+      // frames written in one turn of the event loop (the parts of one upstream read) leave in
+      // one socket write: corked now, uncorked before the loop waits again, so nothing is held
+      let corked = false;
+      const uncork = () => {
+        corked = false;
+        res.uncork();
+      };
+      const corkTurn = () => {
+        if (corked) return;
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      };
+      const write = (frames: string[]) => {
+        if (!frames.length || res.writableEnded) return;
+        corkTurn();
+        res.write(frames.join(''));
+      };
       let opened = false;
       const open = () => {
         if (opened || res.writableEnded) return;
@@ -120,11 +138,10 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         res.setHeader('Cache-Control', 'no-cache, no-transform');
         res.setHeader('Connection', 'keep-alive');
         res.setHeader('X-Accel-Buffering', 'no');
+        // corked first: the headers leave with the frames written in this same turn
+        corkTurn();
         res.flushHeaders();
         write(encoder.open());
-      };
-      const write = (frames: string[]) => {
-        if (frames.length && !res.writableEnded) res.write(frames.join(''));
       };
       const keepalive = setInterval(() => {
         open();

@@ -51,7 +51,16 @@ function runChain(handlers: readonly ApiHandler[], req: ApiRequest, res: ApiResp
 export function withHotRoutes(hot: HotRoutes, fallback: (req: IncomingMessage, res: ServerResponse) => void) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'POST') return fallback(req, res);
-    const url = req.url ?? '/';
+    let url = req.url ?? '/';
+    // absolute-form ("POST http://host/v1/..."), as a forward proxy sends it: its path and query
+    if (url[0] !== '/') {
+      try {
+        const abs = new URL(url);
+        url = abs.pathname + abs.search;
+      } catch {
+        return fallback(req, res);
+      }
+    }
     const q = url.indexOf('?');
     let rawPath = q === -1 ? url : url.slice(0, q);
     // express matches case-insensitively and with or without one trailing slash
@@ -61,7 +70,7 @@ export function withHotRoutes(hot: HotRoutes, fallback: (req: IncomingMessage, r
 
     const areq = req as ApiRequest;
     const ares = res as ApiResponse;
-    areq.originalUrl = url;
+    areq.originalUrl = req.url ?? url;
     areq.params = found.params ?? {};
     // express's 'simple' query parser is node's querystring
     areq.query = q === -1 ? {} : (parseQuery(url.slice(q + 1)) as Record<string, unknown>);

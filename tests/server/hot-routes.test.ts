@@ -48,6 +48,18 @@ describe('hot routes', () => {
       expect(j.object).toBe('chat.completion');
       expect(j.choices[0]!.message.content).toBe('hot answer');
     }
+    // absolute-form, as a forward proxy sends the request line
+    const absolute = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(stack.url);
+      const r = http.request({ host: u.hostname, port: u.port, method: 'POST', path: `${stack.url}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'x-forwarded-for': '198.51.100.3' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      r.on('error', reject);
+      r.end(chatBody);
+    });
+    expect(absolute.status).toBe(200);
+    expect(JSON.parse(absolute.body).choices[0].message.content).toBe('hot answer');
     // a near miss is not theirs: express answers it, a 404 in OpenAI's shape
     const miss = await post('/v1/chat/completionsx', chatBody, { 'x-forwarded-for': '198.51.100.2' });
     expect(miss.status).toBe(404);

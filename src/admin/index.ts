@@ -24,7 +24,7 @@ const UPLOT_DIR = path.dirname(createRequire(import.meta.url).resolve('uplot/dis
 
 const loginSchema = z.strictObject({ password: z.string().min(1).max(1024) });
 
-export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: RequestHandler): express.Router {
+export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: readonly RequestHandler[]): express.Router {
   const r = express.Router();
   r.use((req, res, next) => {
     // /api/ai/* is the Gemini backend-proxy surface, not the admin API
@@ -42,7 +42,7 @@ export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: RequestHandl
     res.json(expiresAt && s ? { enabled: true, authenticated: true, via: s.via, expiresAt, csrf: auth.csrfFor(s.token) } : { enabled: true, authenticated: false });
   });
 
-  r.post('/login', loginLimit, (req, res) => {
+  r.post('/login', ...loginLimit, (req, res) => {
     if (!auth.enabled) throw disabled();
     const { password } = parse(loginSchema, req.body, 'login');
     if (!auth.checkPassword(password)) {

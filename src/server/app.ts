@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps) {
 
   // a limit that is off adds no layer to the routes (the spread of an empty list)
   const limits = (n: number, what: string): RequestHandler[] =>
-    config.RATE_LIMIT_ENABLED ? [perMinute(n, what, true, deps.shared?.rateLimitStore(what.replace(/\W+/g, '-')))] : [];
+    config.RATE_LIMIT_ENABLED ? [perMinute(n, what, deps.shared?.rateLimitStore(what.replace(/\W+/g, '-')))] : [];
   const chatLimit = limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat');
   const countLimit = limits(config.RATE_LIMIT_COUNT_TOKENS_PER_MINUTE, 'count-tokens');
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
@@ -204,7 +204,7 @@ export function createApp(deps: AppDeps) {
 
   // --- admin API and console ---
   if (deps.admin) {
-    app.use('/api', adminApi(deps.admin, deps.admin.auth, perMinute(config.RATE_LIMIT_ADMIN_LOGIN_PER_MINUTE, 'admin login', config.RATE_LIMIT_ENABLED, deps.shared?.rateLimitStore('admin-login'))));
+    app.use('/api', adminApi(deps.admin, deps.admin.auth, limits(config.RATE_LIMIT_ADMIN_LOGIN_PER_MINUTE, 'admin login')));
     app.get('/admin', (req, res, next) => (req.originalUrl.endsWith('/') || req.originalUrl.includes('/?') ? next() : res.redirect(301, '/admin/')));
     app.use('/admin', adminConsole());
   }

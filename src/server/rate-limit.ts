@@ -1,11 +1,10 @@
 /** Per-endpoint rate limits (express-rate-limit), answered in the route's dialect. */
 import { rateLimit, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request } from 'express';
 import { RateLimited } from '../core/errors.js';
 
-/** `store`: counters shared by every instance (Redis); default: this process's memory */
-export function perMinute(limit: number, what: string, enabled: boolean, store?: Store): RateLimitRequestHandler | ((req: Request, res: Response, next: NextFunction) => void) {
-  if (!enabled) return (_req, _res, next) => next();
+/** `store`: counters shared by every instance (Redis); default: this process's memory. Off (RATE_LIMIT_ENABLED) = no limiter in the route at all (app.ts). */
+export function perMinute(limit: number, what: string, store?: Store): RateLimitRequestHandler {
   return rateLimit({
     // a Redis outage lets requests through rather than failing them (limits protect; they are not the service)
     ...(store ? { store, passOnStoreError: true } : {}),

@@ -6,13 +6,13 @@
  * state, usage accounting and history; admin off without a password.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
+import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
 import { startForwardProxy, type ForwardProxy } from '../fakes/forward-proxy.js';
 import { fetchJson } from '../helpers/net.js';
@@ -53,16 +53,8 @@ beforeAll(async () => {
   target = http.createServer((_req, res) => res.writeHead(204).end());
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/generate_204`;
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-admin-data-'));
-  await writeFile(
-    path.join(dataDir, 'accounts.json'),
-    JSON.stringify({
-      accounts: [
-        { id: 'kiro-one', provider: 'kiro', label: 'first', credentials: { refresh_token: 'rt-admin-one', auth_method: 'social' } },
-        { id: 'kiro-two', provider: 'kiro', credentials: { refresh_token: 'rt-admin-two', auth_method: 'social' } },
-      ],
-    }),
-  );
+  const [one, two] = kiroSocial({ 'kiro-one': 'rt-admin-one', 'kiro-two': 'rt-admin-two' });
+  dataDir = await dataDirWithStore('admin', { accounts: [{ ...one, label: 'first' }, two] });
   stack = await startStack({
     DATA_DIR: dataDir,
     ADMIN_PASSWORD: PASSWORD,

@@ -6,13 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import OpenAI from 'openai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type TestStack } from '../helpers/server.js';
+import { dataDirWithStore } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,8 +27,7 @@ const pageErrors: string[] = [];
 describe.skipIf(!existsSync(CHROMIUM))('admin console in chromium', () => {
   beforeAll(async () => {
     fake = await startFakeKiro([{ refresh_token: 'rt-console', auth_method: 'social' }]);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-console-data-'));
-    await writeFile(path.join(dataDir, 'accounts.json'), JSON.stringify({ accounts: [] }));
+    dataDir = await dataDirWithStore('console', { accounts: [] });
     stack = await startStack({
       DATA_DIR: dataDir,
       ADMIN_PASSWORD: PASSWORD,

@@ -4,12 +4,12 @@
  * the next account.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import OpenAI from 'openai';
 import { startStack, processTree, isAlive, waitFor, type TestStack } from '../helpers/server.js';
+import { dataDirWithStore } from '../helpers/accounts.js';
 import { startFakeEnterprise, type FakeEnterprise } from '../fakes/gemini-enterprise.js';
 import { livePids } from '../../src/runtime/process.js';
 import { liveSandboxes } from '../../src/runtime/sandbox.js';
@@ -25,8 +25,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   fake = await startFakeEnterprise(accounts, await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } }).png().toBuffer());
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-ftt-'));
-  await writeFile(path.join(dataDir, 'accounts.json'), JSON.stringify({ accounts: accounts.map((a, i) => ({ id: `ge-${i}`, provider: 'gemini-enterprise', credentials: a })) }));
+  dataDir = await dataDirWithStore('ftt', { accounts: accounts.map((a, i) => ({ id: `ge-${i}`, provider: 'gemini-enterprise', credentials: a })) });
   stack = await startStack({ FIRST_TOKEN_TIMEOUT: '1.5', MAX_TIMEOUT: '600000', DATA_DIR: dataDir, GEMINI_ENTERPRISE_AUTH_URL: fake.url, GEMINI_ENTERPRISE_API_URL: fake.url });
 });
 afterAll(async () => {

@@ -5,13 +5,13 @@
  * rotated tokens stored), usage limits, and stateless gateway mode.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { startStack, type TestStack } from '../helpers/server.js';
+import { dataDirWithStore } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro, type FakeKiroAccount } from '../fakes/kiro.js';
 
 const accounts: FakeKiroAccount[] = [
@@ -25,18 +25,14 @@ let fake: FakeKiro;
 const dirs: string[] = [];
 
 async function kiroStack(stored: FakeKiroAccount[], extra: Record<string, string> = {}): Promise<{ stack: TestStack; dataDir: string }> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-kiro-data-'));
+  const dataDir = await dataDirWithStore('kiro', {
+    accounts: stored.map((a) => ({
+      id: a.refresh_token.replace('rt-', 'kiro-'),
+      provider: 'kiro',
+      credentials: { refresh_token: a.refresh_token, auth_method: a.auth_method, ...(a.client_id ? { client_id: a.client_id, client_secret: a.client_secret } : {}) },
+    })),
+  });
   dirs.push(dataDir);
-  await writeFile(
-    path.join(dataDir, 'accounts.json'),
-    JSON.stringify({
-      accounts: stored.map((a) => ({
-        id: a.refresh_token.replace('rt-', 'kiro-'),
-        provider: 'kiro',
-        credentials: { refresh_token: a.refresh_token, auth_method: a.auth_method, ...(a.client_id ? { client_id: a.client_id, client_secret: a.client_secret } : {}) },
-      })),
-    }),
-  );
   const stack = await startStack({
     DATA_DIR: dataDir,
     KIRO_SOCIAL_REFRESH_URL: fake.templates.social,

@@ -4,12 +4,11 @@
  * counts, the gauges at rest, and the protection (API key unless METRICS_PUBLIC).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStack, type TestStack } from '../helpers/server.js';
+import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
 import { backgroundSettled } from '../../src/runtime/background.js';
 
@@ -34,17 +33,7 @@ beforeAll(async () => {
     { refresh_token: 'rt-m-one', auth_method: 'social' },
     { refresh_token: 'rt-m-two', auth_method: 'social' },
   ]);
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-metrics-data-'));
-  await writeFile(
-    path.join(dataDir, 'accounts.json'),
-    JSON.stringify({
-      providers: { kiro: { strategy: 'round-robin' } },
-      accounts: [
-        { id: 'm-one', provider: 'kiro', credentials: { refresh_token: 'rt-m-one', auth_method: 'social' } },
-        { id: 'm-two', provider: 'kiro', credentials: { refresh_token: 'rt-m-two', auth_method: 'social' } },
-      ],
-    }),
-  );
+  dataDir = await dataDirWithStore('metrics', { providers: { kiro: { strategy: 'round-robin' } }, accounts: kiroSocial({ 'm-one': 'rt-m-one', 'm-two': 'rt-m-two' }) });
   stack = await startStack({
     DATA_DIR: dataDir,
     API_KEY: KEY,

@@ -6,11 +6,11 @@
  * .ci/run installs redis-server; elsewhere the test is skipped when it is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
+import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
 
@@ -25,19 +25,9 @@ const dirs: string[] = [];
 const PASSWORD = 'multi-admin';
 
 async function instance(opts: { staleFile?: boolean } = {}): Promise<TestStack> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-multi-data-'));
+  const dataDir = await dataDirWithStore('multi', { providers: { kiro: { strategy: 'round-robin' } }, accounts: kiroSocial({ 'k-one': 'rt-x-one', 'k-two': 'rt-x-two' }) });
   dirs.push(dataDir);
   const file = path.join(dataDir, 'accounts.json');
-  await writeFile(
-    path.join(dataDir, 'accounts.json'),
-    JSON.stringify({
-      providers: { kiro: { strategy: 'round-robin' } },
-      accounts: [
-        { id: 'k-one', provider: 'kiro', credentials: { refresh_token: 'rt-x-one', auth_method: 'social' } },
-        { id: 'k-two', provider: 'kiro', credentials: { refresh_token: 'rt-x-two', auth_method: 'social' } },
-      ],
-    }),
-  );
   // a file older than the shared state (an instance restarted with yesterday's store)
   if (opts.staleFile) await utimes(file, new Date('2020-01-01'), new Date('2020-01-01'));
   return startStack({

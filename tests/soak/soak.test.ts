@@ -10,14 +10,14 @@
  * The figures are printed as one JSON line (SOAK_REPORT).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readlink, readdir, rm, writeFile } from 'node:fs/promises';
+import { readlink, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, processTree, type TestStack } from '../helpers/server.js';
+import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
 import { checkResponse, requestFor, type Dialect } from '../helpers/dialects.js';
 import { liveSandboxes } from '../../src/runtime/sandbox.js';
@@ -72,8 +72,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   fake = await startFakeKiro([1, 2, 3].map((n) => ({ refresh_token: `rt-soak-${n}`, auth_method: 'social' as const })));
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'cligate-soak-data-'));
-  await writeFile(path.join(dataDir, 'accounts.json'), JSON.stringify({ accounts: [1, 2, 3].map((n) => ({ id: `soak-${n}`, provider: 'kiro', credentials: { refresh_token: `rt-soak-${n}`, auth_method: 'social' } })) }));
+  dataDir = await dataDirWithStore('soak', { accounts: kiroSocial({ 'soak-1': 'rt-soak-1', 'soak-2': 'rt-soak-2', 'soak-3': 'rt-soak-3' }) });
   stack = await startStack({
     DATA_DIR: dataDir,
     CLAUDE_CLI_PATH: FAKE_CLAUDE,

@@ -12,7 +12,7 @@
  * the stream (the account's health is still recorded).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProviderContext, Logger } from '../core/provider.js';
+import type { AccountCheckResult, AccountPoolView, ProviderContext, Logger } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import { CligateError, RateLimited, Timeout, Unavailable, toCligateError } from '../core/errors.js';
 import type { AccountStore } from './store.js';
@@ -76,7 +76,8 @@ export function classify(err: CligateError): Outcome {
   return 'fatal';
 }
 
-export class AccountPool {
+/** satisfies core's AccountPoolView: what the admin API and metrics see of it (Provider.pool) */
+export class AccountPool implements AccountPoolView {
   readonly health: HealthBook;
   private readonly selector: Selector;
   private readonly refreshes = new SingleFlight<unknown>();
@@ -167,7 +168,7 @@ export class AccountPool {
    * puts it back in rotation (and clears a persisted rejection), failure is recorded as
    * a request's would be
    */
-  async check(id: string, work: (account: Account) => Promise<string>, log: Logger): Promise<{ ok: true; detail: string } | { ok: false; status: number; error: string }> {
+  async check(id: string, work: (account: Account) => Promise<string>, log: Logger): Promise<AccountCheckResult> {
     const account = this.opts.store.get(id);
     if (!account || account.provider !== this.opts.provider) throw new Error(`no ${this.opts.provider} account "${id}"`);
     try {
@@ -180,6 +181,11 @@ export class AccountPool {
       this.record(account, err, log);
       return { ok: false, status: err.status, error: err.message };
     }
+  }
+
+  /** back in rotation now (credentials edited, account re-enabled) */
+  restore(id: string): void {
+    this.health.restore(id);
   }
 
   status(): AccountStatus[] {

@@ -95,7 +95,7 @@ export function accountRoutes(d: AdminDeps): express.Router {
     // new credentials (or re-enabling) give the account a fresh chance
     if (credentialsChanged || patch.enabled === true) delete next.disabledReason;
     const a = await d.store.upsert(next);
-    if (credentialsChanged || patch.enabled === true) pooledProvider(d.router, a.provider).pool.health.restore(a.id);
+    if (credentialsChanged || patch.enabled === true) pooledProvider(d.router, a.provider).pool.restore(a.id);
     d.log.info({ account: a.id, fields: Object.keys(patch) }, 'admin: account changed');
     res.json(accountView(d, a));
   });

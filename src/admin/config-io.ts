@@ -35,7 +35,7 @@ export function configRoutes(d: AdminDeps): express.Router {
     }
     const before = new Map(d.store.accounts().map((a) => [a.id, JSON.stringify(a.credentials)]));
     await d.store.replace(data);
-    for (const p of pooled(d.router)) for (const a of p.pool.accounts()) if (before.get(a.id) !== JSON.stringify(a.credentials)) p.pool.health.restore(a.id);
+    for (const p of pooled(d.router)) for (const a of d.store.accounts(p.id)) if (before.get(a.id) !== JSON.stringify(a.credentials)) p.pool.restore(a.id);
     d.log.info({ accounts: data.accounts.length }, 'admin: configuration imported');
     res.json({ imported: true, accounts: data.accounts.length, providers: Object.keys(data.providers).length, aliases: Object.keys(data.aliases).length });
   });

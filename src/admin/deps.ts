@@ -2,8 +2,7 @@
 import type { Config } from '../config.js';
 import type { AccountStore } from '../accounts/store.js';
 import type { Router } from '../routing/router.js';
-import type { Provider } from '../core/provider.js';
-import type { AccountPool } from '../accounts/pool.js';
+import type { AccountPoolView, Provider } from '../core/provider.js';
 import type { UsageBook } from '../usage/book.js';
 import type { History } from '../usage/history.js';
 import type { Logger } from '../log.js';
@@ -18,13 +17,16 @@ export interface AdminDeps {
   log: Logger;
 }
 
+/** an API provider, with the admin's view of its account pool; its accounts themselves are in `store` */
+export type PooledProvider = Provider & { readonly pool: AccountPoolView };
+
 /** providers with an account pool (the ones accounts can be added to) */
-export function pooled(router: Router): (Provider & { pool: AccountPool })[] {
-  return router.all().filter((p): p is Provider & { pool: AccountPool } => p.pool !== undefined);
+export function pooled(router: Router): PooledProvider[] {
+  return router.all().filter((p): p is PooledProvider => p.pool !== undefined);
 }
 
 /** a provider named in the path is 404 when unknown; one named in a body is bad input (400) */
-export function pooledProvider(router: Router, id: string, from: 'path' | 'body' = 'path'): Provider & { pool: AccountPool } {
+export function pooledProvider(router: Router, id: string, from: 'path' | 'body' = 'path'): PooledProvider {
   const p = pooled(router).find((x) => x.id === id);
   if (p) return p;
   const message = `No account-pool provider '${id}'. Providers with accounts: ${pooled(router).map((x) => x.id).join(', ')}.`;

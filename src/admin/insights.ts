@@ -34,7 +34,7 @@ export function insightRoutes(d: AdminDeps): express.Router {
     res.json({
       providers: pooled(d.router).map((p) => {
         const settings = d.store.settings(p.id);
-        const accounts = p.pool.accounts().map((a) => accountView(d, a));
+        const accounts = d.store.accounts(p.id).map((a) => accountView(d, a));
         return {
           id: p.id,
           strategy: settings.strategy ?? null,

@@ -4,7 +4,6 @@
  */
 import type { ChatRequest } from './request.js';
 import type { StreamPart } from './stream.js';
-import type { AccountPool } from '../accounts/pool.js';
 
 export interface Logger {
   debug(obj: object | string, msg?: string): void;
@@ -49,6 +48,53 @@ export interface ProviderStatus {
   detail: Record<string, unknown>;
 }
 
+/** the state of one account of a pool, as the admin API and metrics show it */
+export interface PoolAccountHealth {
+  /** why the account is out of rotation (its credentials were rejected) */
+  unavailable?: string;
+  /** epoch ms until which the account rests (rate limit, failures) */
+  coolUntil?: number;
+  /** consecutive failures */
+  failures: number;
+  lastError?: string;
+  lastUsed?: number;
+  lastSuccess?: number;
+  /** epoch ms of the last token refresh that worked, and the last one's error */
+  lastRefresh?: number;
+  lastRefreshError?: string;
+}
+
+export interface PoolAccountStatus {
+  id: string;
+  label?: string;
+  enabled: boolean;
+  weight: number;
+  /** in rotation now: enabled, credentials not rejected, not cooling */
+  usable: boolean;
+  health: PoolAccountHealth;
+}
+
+export type AccountCheckResult = { ok: true; detail: string } | { ok: false; status: number; error: string };
+
+/**
+ * What the server side (admin API, metrics) sees of an API provider's account pool: the
+ * accounts' rotation states, putting an account back in rotation, and a real credential
+ * check. The pool itself (src/accounts) satisfies this structurally; selection, failover
+ * and token refresh stay the provider's business. The accounts themselves (credentials,
+ * labels) are read from the account store, not through the pool.
+ */
+export interface AccountPoolView {
+  /** every account of the provider with its rotation state */
+  status(): PoolAccountStatus[];
+  /** back in rotation now (credentials edited, account re-enabled): rests and failures forgotten */
+  restore(id: string): void;
+  /**
+   * an admin's credential check of one stored account: `work` talks to the upstream with it;
+   * success puts it back in rotation, failure is recorded as a request's would be
+   */
+  check(id: string, work: (account: RequestAccount & { proxy?: string }) => Promise<string>, log: Logger): Promise<AccountCheckResult>;
+}
+
 export interface Provider {
   readonly id: string;
   models(): ModelInfo[];
@@ -64,8 +110,8 @@ export interface Provider {
   /** stateless gateway mode: an account described by the request's headers, if any (needs INTERNAL_API_KEY) */
   accountFromHeaders?(headers: Record<string, string | string[] | undefined>): RequestAccount | undefined;
   status?(): Promise<ProviderStatus>;
-  /** API providers: the account pool behind them (admin API: accounts, health) */
-  readonly pool?: AccountPool;
+  /** API providers: what the admin API and metrics see of the account pool behind them */
+  readonly pool?: AccountPoolView;
   /** a real credential check of one account against the upstream (refresh a token, get a JWT); says what it got */
   testAccount?(account: RequestAccount & { proxy?: string }): Promise<string>;
   /** CLI providers: start warm processes for this model (requests without a system prompt) */

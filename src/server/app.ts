@@ -5,21 +5,15 @@
  * names its surface first, so every error on it (auth, body, limits) is in its dialect.
  */
 import { featureOptions } from '../features/pipeline.js';
-import type { ImageCache } from '../features/image-cache.js';
 import { imageRoute } from './routes/image.js';
 import { accountLimitsRoute } from './routes/account-limits.js';
 import express, { type RequestHandler } from 'express';
 import cors from 'cors';
-import type { Config } from '../config.js';
-import type { Router } from '../routing/router.js';
-import type { Logger } from '../log.js';
 import { CligateError, NotFound, NotImplemented, Unavailable } from '../core/errors.js';
 import { openaiSurface } from '../surfaces/openai/index.js';
 import { anthropicSurface } from '../surfaces/anthropic/index.js';
 import { geminiSurface, backendProxySurface } from '../surfaces/gemini/index.js';
 import type { Surface } from '../surfaces/types.js';
-import type { WorkerPool } from '../runtime/pool.js';
-import type { WarmPool } from '../runtime/warm-pool.js';
 import { chatHandler, type ChatHandlerDeps } from './chat-handler.js';
 import { countTokensHandler } from './count-handler.js';
 import { errorHandler, refuseDeepJson } from './errors.js';
@@ -29,36 +23,13 @@ import { requestLog } from './request-log.js';
 import { withHotRoutes, type HotMatch, type HotRoutes } from './hot-routes.js';
 import { TRUST_PROXY, type ApiHandler } from './http-types.js';
 import { InFlight } from './inflight.js';
+import type { AppDeps } from './app-deps.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoutes } from './routes/models.js';
 import { geminiModelsRoutes } from './routes/gemini-models.js';
 import { authStatusRoute } from './routes/auth-status.js';
 import { adminApi, adminConsole } from '../admin/index.js';
-import type { AdminDeps } from '../admin/deps.js';
-import type { AdminAuth } from '../admin/auth.js';
 import { requestRecorder } from '../usage/recorder.js';
-import type { Metrics } from '../metrics/registry.js';
-import type { SharedState } from '../state/shared-state.js';
-
-export interface AppDeps {
-  config: Config;
-  router: Router;
-  pool: WorkerPool;
-  /** pre-started CLI processes (reported by /health) */
-  warm?: WarmPool;
-  log: Logger;
-  inflight?: InFlight;
-  /** generated images served at /image/:file */
-  images?: ImageCache;
-  /** usage accounting, history and the admin API/console */
-  admin?: AdminDeps & { auth: AdminAuth };
-  /** state shared with other instances (rate-limit counters here) */
-  shared?: SharedState;
-  /** Prometheus metrics served at /metrics */
-  metrics?: Metrics;
-  /** flips to true when draining: new requests are refused */
-  isDraining?: () => boolean;
-}
 
 export function createApp(deps: AppDeps) {
   const { config, router, log } = deps;

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 
 export function authStatusRoute(deps: AppDeps) {
   return async (_req: Request, res: Response) => {

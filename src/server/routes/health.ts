@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 import type { InFlight } from '../inflight.js';
 import { liveProcessCount } from '../../runtime/process.js';
 import { liveSandboxes } from '../../runtime/sandbox.js';

@@ -144,6 +144,10 @@ export const configSchema = z.object({
   HISTORY_ENABLED: bool.default(true),
   HISTORY_MAX_CHARS: int(100).default(4000),
   HISTORY_LIMIT: int(1).default(500),
+  // stored Responses-API answers (previous_response_id, GET/DELETE /v1/responses/{id}): kept this many seconds,
+  // at most this many bytes in memory all together (in Redis, per response) when REDIS_URL is set
+  RESPONSES_STORE_TTL: int(1).default(21_600),
+  RESPONSES_STORE_MAX_BYTES: int(1024).default(67_108_864),
   // what POST /api/proxy/test fetches through the proxy
   PROXY_TEST_URL: z.string().url().default('https://www.google.com/generate_204'),
 

@@ -32,7 +32,13 @@ export type ReasoningPart = { type: 'reasoning'; text: string; signature?: strin
 
 export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart;
 
-export type Role = 'user' | 'assistant' | 'tool';
+/**
+ * `system`: an instruction given mid-conversation, at its position (Anthropic's system-role
+ * messages, OpenAI system/developer messages after the first turn). Leading instructions
+ * go to `ChatRequest.system`. A provider renders these where its upstream allows:
+ * in a transcript at their position, or as user text (`systemAsUserText`), never dropped.
+ */
+export type Role = 'user' | 'assistant' | 'tool' | 'system';
 
 export interface ChatMessage {
   role: Role;
@@ -65,8 +71,22 @@ export interface ChatRequest {
   includeUsage?: boolean;
   /** stable key for a conversation (header or hash of the first user message) */
   sessionKey?: string;
-  /** reasoning requested (a "-thinking" model suffix, for providers that support it) */
+  /**
+   * reasoning requested: a "-thinking" model suffix, or the dialect's own switch (Anthropic
+   * `thinking`, Responses `reasoning.effort`), for providers that support it
+   */
   thinking?: boolean;
+  /** the reasoning budget the client asked for, in tokens (providers use their own default without it) */
+  thinkingBudget?: number;
+  /**
+   * hosted tools the client declared (Responses `web_search`, …): types a provider must run
+   * itself. The server refuses the request when the provider cannot run one of them.
+   */
+  hostedTools?: string[];
+  /** fields of the dialect the client sent that cligate accepts and does not act on (logged at debug) */
+  ignored?: string[];
+  /** structured output the client asked for; providers that cannot enforce it get it as an instruction */
+  responseFormat?: { type: 'json_object' } | { type: 'json_schema'; name?: string; schema: Record<string, unknown>; strict?: boolean };
   /** the client wants progress markers in the stream (a "-progress" model suffix) */
   progress?: boolean;
 }
@@ -77,4 +97,26 @@ export function messageText(msg: ChatMessage): string {
     .filter((p): p is TextPart => p.type === 'text')
     .map((p) => p.text)
     .join('');
+}
+
+/** true when the message carries something a model should answer (a user turn or tool results) */
+export function isPrompt(msg: ChatMessage): boolean {
+  return (msg.role === 'user' || msg.role === 'tool') && msg.content.length > 0;
+}
+
+/**
+ * For upstreams with no system turn mid-conversation: each system message becomes a user
+ * message whose text is marked as a system note, at its position, so the provider's own
+ * turn merging joins it to the neighbouring user turn.
+ */
+export function systemAsUserText(messages: ChatMessage[]): ChatMessage[] {
+  if (!messages.some((m) => m.role === 'system')) return messages;
+  return messages.map((m) =>
+    m.role === 'system' ? { role: 'user', content: [{ type: 'text', text: `<system-reminder>\n${messageText(m)}\n</system-reminder>` }] } : m,
+  );
+}
+
+/** a system prompt with more instructions after it */
+export function joinSystem(system: string | undefined, more: string): string {
+  return system ? `${system}\n\n${more}` : more;
 }

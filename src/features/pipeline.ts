@@ -8,12 +8,13 @@
  * Providers that call client tools themselves (API providers) get the tools untouched.
  */
 import type { Provider } from '../core/provider.js';
-import type { ChatRequest } from '../core/request.js';
+import { joinSystem, type ChatRequest } from '../core/request.js';
 import type { StreamPart } from '../core/stream.js';
 import { emulateTools } from './tools/index.js';
 import { detectXmlTools, XML_INSTRUCTION, type Detection } from './xml-tools/detect.js';
 import { stripProgress, withProgress, type ProgressTiming } from './progress.js';
 import { prepareImages, type ImageOptions } from './images/index.js';
+import { formatInstruction } from './response-format.js';
 
 export interface FeatureOptions {
   progress: ProgressTiming;
@@ -28,8 +29,9 @@ export interface Plan {
   decided: { xml?: Detection; emulatedTools?: number };
 }
 
-export async function planFeatures(req: ChatRequest, provider: Pick<Provider, 'nativeTools'>, opts: FeatureOptions, signal?: AbortSignal): Promise<Plan> {
+export async function planFeatures(req: ChatRequest, provider: Pick<Provider, 'nativeTools' | 'structuredOutput'>, opts: FeatureOptions, signal?: AbortSignal): Promise<Plan> {
   let request: ChatRequest = await prepareImages({ ...req, messages: stripProgress(req.messages) }, opts.images, signal);
+  if (request.responseFormat && !provider.structuredOutput) request = { ...request, system: joinSystem(request.system, formatInstruction(request.responseFormat)) };
   const steps: ((p: AsyncIterable<StreamPart>) => AsyncIterable<StreamPart>)[] = [];
   const decided: Plan['decided'] = {};
 
@@ -38,7 +40,7 @@ export async function planFeatures(req: ChatRequest, provider: Pick<Provider, 'n
     decided.xml = xml;
     if (xml.xml) {
       // the client's own prompt defines the tools and their XML; its XML passes through as text
-      request = { ...request, system: request.system ? `${request.system}\n\n${XML_INSTRUCTION}` : XML_INSTRUCTION };
+      request = { ...request, system: joinSystem(request.system, XML_INSTRUCTION) };
     } else {
       const emulation = emulateTools(request);
       if (emulation) {

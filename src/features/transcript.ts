@@ -33,7 +33,7 @@ function renderContent(msg: ChatMessage, imageText: ImageText): string {
     .join('\n');
 }
 
-const LABEL: Record<ChatMessage['role'], string> = { user: 'User', assistant: 'Assistant', tool: 'Tool' };
+const LABEL: Record<ChatMessage['role'], string> = { user: 'User', assistant: 'Assistant', tool: 'Tool', system: 'System' };
 
 export function renderTranscript(req: ChatRequest, imageText: ImageText = imageLabel): string {
   const msgs = req.messages;

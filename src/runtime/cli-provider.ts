@@ -32,6 +32,8 @@ export interface CliProviderSpec {
   env(source: NodeJS.ProcessEnv): Record<string, string>;
   sourceEnv?: NodeJS.ProcessEnv;
   supportsThinking?: boolean;
+  /** hosted tool types the CLI runs itself (its own web search) */
+  hostedTools?: readonly string[];
   /** how an image is named in the prompt (default "[Image #N]"); a CLI that reads @paths gets its path */
   imageText?(att: Attachment): string;
   /** how this request is run: arguments, translator, request files, session files; stdin to replace the prompt */
@@ -50,6 +52,7 @@ export function cliProvider(spec: CliProviderSpec): Provider {
     id: spec.id,
     progressVariants: true,
     ...(spec.supportsThinking ? { supportsThinking: true } : {}),
+    ...(spec.hostedTools?.length ? { hostedTools: spec.hostedTools } : {}),
     models: (): ModelInfo[] => listed.map((id) => ({ id, provider: spec.id })),
     handles: (model) => listed.includes(model) || spec.matches(model),
     status,

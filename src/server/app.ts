@@ -26,6 +26,8 @@ import { InFlight } from './inflight.js';
 import type { AppDeps } from './app-deps.js';
 import { healthRoute } from './routes/health.js';
 import { modelsRoutes } from './routes/models.js';
+import { responsesRoutes } from './routes/responses.js';
+import { responsesSurface, responseStore } from '../surfaces/responses/index.js';
 import { geminiModelsRoutes } from './routes/gemini-models.js';
 import { authStatusRoute } from './routes/auth-status.js';
 import { adminApi, adminConsole } from '../admin/index.js';
@@ -67,6 +69,9 @@ export function createApp(deps: AppDeps) {
   const json = express.json({ limit: config.BODY_LIMIT, strict: false, verify: refuseDeepJson });
   const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), internalApiKey: config.INTERNAL_API_KEY, log, historyChars: config.HISTORY_ENABLED ? config.HISTORY_MAX_CHARS : 0 };
   const apiKey = requireApiKey(config.API_KEY);
+  // the Responses dialect keeps answers for previous_response_id (in Redis when instances share state)
+  const responsesStore = responseStore({ ttlMs: config.RESPONSES_STORE_TTL * 1000, maxBytes: config.RESPONSES_STORE_MAX_BYTES }, deps.shared);
+  const responses = responsesSurface(responsesStore);
   /** every API route starts here: its surface (so every later error is in its dialect), draining, the API key */
   const enter =
     (surface?: Surface): ApiHandler =>
@@ -87,6 +92,7 @@ export function createApp(deps: AppDeps) {
   const before = [logRequest, apiCors];
   const exact = new Map<string, HotMatch>([
     ['/v1/chat/completions', { handlers: [...before, enter(openaiSurface), ...hotChatLimit, hotJson, chatHandler(openaiSurface, chatDeps)] }],
+    ['/v1/responses', { handlers: [...before, enter(responses), ...hotChatLimit, hotJson, chatHandler(responses, chatDeps)] }],
     ['/v1/messages', { handlers: [...before, enter(anthropicSurface), ...hotChatLimit, hotJson, chatHandler(anthropicSurface, chatDeps)] }],
     ['/v1/messages/count_tokens', { handlers: [...before, enter(anthropicSurface), ...hotCountLimit, hotJson, countTokensHandler(anthropicSurface)] }],
   ]);
@@ -136,7 +142,7 @@ export function createApp(deps: AppDeps) {
   if (deps.images) app.get('/image/:file', ...modelsLimit, imageRoute(deps.images));
   // clients (Claude Code among them) probe the base URL before their first call
   app.get('/', ...healthLimit, (_req, res) => {
-    res.json({ name: 'cligate', endpoints: ['/v1/chat/completions', '/v1/messages', '/v1beta/models', '/api/ai/generate', '/health'] });
+    res.json({ name: 'cligate', endpoints: ['/v1/chat/completions', '/v1/responses', '/v1/messages', '/v1beta/models', '/api/ai/generate', '/health'] });
   });
 
   // --- the rest of /v1 (OpenAI and Anthropic share it; /v1/messages* is Anthropic's) ---
@@ -144,6 +150,7 @@ export function createApp(deps: AppDeps) {
   const [enterOpenAI, enterAnthropic] = [enter(openaiSurface), enter(anthropicSurface)];
   v1.use((req, res, next) => (req.path.startsWith('/messages') ? enterAnthropic : enterOpenAI)(req, res, next));
   v1.use(modelsRoutes(router, modelsLimit));
+  v1.use(responsesRoutes(responsesStore, modelsLimit));
   v1.get('/auth/status', ...limits(config.RATE_LIMIT_AUTH_STATUS_PER_MINUTE, 'auth status'), authStatusRoute(deps));
   app.use('/v1', v1);
 

@@ -13,7 +13,8 @@ import { keyMatches } from './auth.js';
 import type { Provider, ProviderContext, RequestAccount } from '../core/provider.js';
 import type { StreamPart } from '../core/stream.js';
 import { collect } from '../core/stream.js';
-import { CligateError, Unauthorized, toCligateError } from '../core/errors.js';
+import { BadRequest, CligateError, Unauthorized, toCligateError } from '../core/errors.js';
+import type { ChatRequest } from '../core/request.js';
 import type { Router } from '../routing/router.js';
 import type { RequestInfo, Surface } from '../surfaces/types.js';
 import type { Logger } from '../log.js';
@@ -57,6 +58,16 @@ function requestAccount(provider: Provider, req: ApiRequest, internalKey: string
   return account;
 }
 
+/** a hosted tool (Responses `web_search`, …) is run by the provider or not at all: say so instead of ignoring it */
+function refuseHostedTools(chat: ChatRequest, provider: Provider): void {
+  const missing = (chat.hostedTools ?? []).filter((t) => !provider.hostedTools?.includes(t));
+  if (!missing.length) return;
+  throw new BadRequest(
+    `Tool type '${missing[0]}' is a hosted tool that provider '${provider.id}' cannot run. Remove it from tools${missing[0] === 'web_search' ? ' (Codex: web_search = "disabled" in config.toml)' : ''}, or use a model served by a provider that runs it.`,
+    { param: 'tools', code: 'unsupported_tool' },
+  );
+}
+
 export function requestInfo(req: ApiRequest): RequestInfo {
   return { headers: req.headers, params: req.params as Record<string, string>, query: req.query as Record<string, unknown> };
 }
@@ -75,14 +86,18 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
     const log = () => (child ??= deps.log.child({ requestId, dialect: surface.dialect }));
     try {
       const info = requestInfo(req);
-      const chat = surface.decode(req.body, info);
+      const chat = await surface.decode(req.body, info);
+      if (chat.ignored) log().debug({ ignored: chat.ignored }, 'fields accepted and not acted on');
       const route = deps.router.resolve(chat.model);
       const provider = route.provider;
       res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
       const exchange = new Exchange(chat, deps.historyChars);
       res.locals.exchange = exchange;
-      // the provider gets the routed name; encoders keep the name the client asked for
-      const routed = { ...chat, model: route.model, progress: route.progress, thinking: route.thinking };
+      refuseHostedTools(chat, provider);
+      // the provider gets the routed name; encoders keep the name the client asked for. Reasoning
+      // is on with a "-thinking" name, or when the dialect asked for it and the provider has it
+      const thinking = route.thinking || (chat.thinking === true && provider.supportsThinking === true);
+      const routed = { ...chat, model: route.model, progress: route.progress, thinking };
       const account = requestAccount(provider, req, deps.internalApiKey);
       const plan = await planFeatures(routed, provider, deps.features, ctl.signal);
       if (plan.decided.xml?.xml || plan.decided.emulatedTools) log().debug(plan.decided, 'features');
@@ -106,7 +121,8 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       if (!chat.stream) {
         const result = await collect(run(), exchange.see);
         res.locals.usage = result.usage;
-        if (!ctl.signal.aborted) sendJson(res, 200, surface.encodeResponse(chat, id, result));
+        const body = await surface.encodeResponse(chat, id, result);
+        if (!ctl.signal.aborted) sendJson(res, 200, body);
         return;
       }
 
@@ -156,7 +172,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         }
         if (ctl.signal.aborted) return;
         open();
-        write(encoder.end());
+        write(await encoder.end());
         res.end();
       } catch (err) {
         if (!opened) throw err;

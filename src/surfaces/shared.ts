@@ -38,3 +38,13 @@ export class StreamEnd {
     return true;
   }
 }
+
+/** true when a (dotted) field is present in a decoded body: for the "accepted, ignored" list a request is logged with */
+export function fieldPresent(body: unknown, dotted: string): boolean {
+  let v: unknown = body;
+  for (const key of dotted.split('.')) {
+    if (!v || typeof v !== 'object') return false;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v !== undefined && v !== null;
+}

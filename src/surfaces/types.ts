@@ -25,15 +25,16 @@ export interface StreamEncoder {
   keepalive(): string;
   /** frames for one part (possibly none) */
   part(part: StreamPart): string[];
-  /** frames that close a successful stream */
-  end(): string[];
+  /** frames that close a successful stream (a dialect that stores its answers finishes that first) */
+  end(): string[] | Promise<string[]>;
   /** frames that close a stream that failed after it opened */
   error(err: CligateError): string[];
 }
 
 export interface Surface {
   readonly dialect: string;
-  decode(body: unknown, info: RequestInfo): ChatRequest;
+  /** may look up state the dialect keeps (Responses' previous_response_id) */
+  decode(body: unknown, info: RequestInfo): ChatRequest | Promise<ChatRequest>;
   streamEncoder(req: ChatRequest, id: string, info: RequestInfo): StreamEncoder;
   encodeResponse(req: ChatRequest, id: string, res: CollectedResponse): unknown;
   errorBody(err: CligateError): unknown;

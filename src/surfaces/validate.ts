@@ -45,9 +45,14 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
       code: 'invalid_body',
     });
   }
-  const result = schema.safeParse(body, { reportInput: true });
+  return parseAt(schema, body, []);
+}
+
+/** validate one piece of a body (an item picked by its type), naming fields by their full path */
+export function parseAt<S extends z.ZodType>(schema: S, value: unknown, at: readonly PropertyKey[]): z.infer<S> {
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 3);
+  const issues = result.error.issues.slice(0, 3).map((i) => ({ ...i, path: [...at, ...i.path] }) as z.core.$ZodIssue);
   const first = issues[0];
   throw new BadRequest(`Invalid request: ${issues.map(describe).join('; ')}`, {
     ...(first && first.path.length ? { param: pathString(first.path) } : {}),

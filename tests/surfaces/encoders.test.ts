@@ -21,8 +21,11 @@ const parts: StreamPart[] = [
   { type: 'finish', reason: 'tool-calls' },
 ];
 
+/** the encoders here end synchronously (only a dialect that stores its answers waits) */
 function run(enc: StreamEncoder): string {
-  return [...enc.open(), ...parts.flatMap((p) => enc.part(p)), ...enc.end()].join('');
+  const end = enc.end();
+  if (!Array.isArray(end)) throw new Error('expected a synchronous end()');
+  return [...enc.open(), ...parts.flatMap((p) => enc.part(p)), ...end].join('');
 }
 const sseEvents = (text: string) =>
   text

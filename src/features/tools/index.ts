@@ -3,7 +3,7 @@
  * the tools and the call format go into the system prompt, earlier calls and results
  * into the conversation as text, and the model's answer is read back into tool calls.
  */
-import type { ChatRequest } from '../../core/request.js';
+import { joinSystem, type ChatRequest } from '../../core/request.js';
 import type { StreamPart } from '../../core/stream.js';
 import { callsAsText, toolInstructions } from './prompt.js';
 import { emulateToolCalls } from './extract.js';
@@ -11,10 +11,6 @@ import { emulateToolCalls } from './extract.js';
 export interface Emulation {
   request: ChatRequest;
   transform(parts: AsyncIterable<StreamPart>): AsyncIterable<StreamPart>;
-}
-
-function joinSystem(a: string | undefined, b: string): string {
-  return a ? `${a}\n\n${b}` : b;
 }
 
 export function emulateTools(req: ChatRequest): Emulation | undefined {

@@ -29,6 +29,8 @@ export function createClaudeProvider(opts: ClaudeProviderOptions): Provider {
       login: 'claude, then /login (or claude setup-token)',
     },
     runtime: opts.runtime,
+    // with its WebSearch tool allowed, the CLI runs a client's hosted web search itself
+    ...(opts.allowedTools.includes('WebSearch') ? { hostedTools: ['web_search'] } : {}),
     env: claudeEnv,
     ...(opts.env ? { sourceEnv: opts.env } : {}),
     invocation: (req, env, { prompt, images }) => {

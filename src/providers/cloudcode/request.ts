@@ -6,7 +6,7 @@
  * block is left out (Claude rejects a thinking block without its signature).
  */
 import { randomUUID } from 'node:crypto';
-import type { ChatRequest, ContentPart } from '../../core/request.js';
+import { systemAsUserText, type ChatRequest, type ContentPart } from '../../core/request.js';
 import { sanitizeSchema } from './schema.js';
 import { SKIP_SIGNATURE, type SignatureCache } from './signatures.js';
 
@@ -67,7 +67,8 @@ export function buildInner(req: ChatRequest, sigs: SignatureCache): Record<strin
   };
 
   const contents: GContent[] = [];
-  for (const m of req.messages) {
+  // no system turn mid-conversation here: a system message joins the user turn beside it
+  for (const m of systemAsUserText(req.messages)) {
     const role = m.role === 'assistant' ? 'model' : 'user';
     const parts = m.content.map(part).filter((x): x is GPart => x !== undefined);
     if (!parts.length) continue;

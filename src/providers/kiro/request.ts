@@ -6,7 +6,7 @@
  * the current message asks for it with Kiro's thinking tags.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChatMessage, ChatRequest } from '../../core/request.js';
+import { systemAsUserText, type ChatMessage, type ChatRequest } from '../../core/request.js';
 import type { AssistantResponseMessage, GenerateRequest, HistoryEntry, KiroImage, KiroToolResult, UserInputMessage } from './types.js';
 
 export const THINKING_BUDGET = 16_000;
@@ -56,7 +56,8 @@ function userMessage(t: Turn, modelId: string): UserInputMessage {
 }
 
 export function buildRequest(req: ChatRequest, opts: { modelId: string; profileArn?: string; thinking: boolean }): GenerateRequest {
-  const turns = toTurns(req.messages);
+  // no system turn mid-conversation here: a system message joins the user turn beside it
+  const turns = toTurns(systemAsUserText(req.messages));
   // the conversation must start with the user and end with the user
   if (turns[0]?.role !== 'user') turns.unshift({ role: 'user', text: ['(start of conversation)'], images: [], results: [], uses: [] });
   if (turns.at(-1)?.role !== 'user') turns.push({ role: 'user', text: ['Continue.'], images: [], results: [], uses: [] });
@@ -68,7 +69,7 @@ export function buildRequest(req: ChatRequest, opts: { modelId: string; profileA
       : { assistantResponseMessage: { content: t.text.join('\n\n') || (t.uses.length ? 'Using tools.' : '...'), ...(t.uses.length ? { toolUses: t.uses } : {}) } },
   );
   const current = userMessage(turns.at(-1)!, opts.modelId);
-  if (opts.thinking) current.content = `<thinking_mode>enabled</thinking_mode>\n<max_thinking_length>${THINKING_BUDGET}</max_thinking_length>\n\n${current.content}`;
+  if (opts.thinking) current.content = `<thinking_mode>enabled</thinking_mode>\n<max_thinking_length>${req.thinkingBudget ?? THINKING_BUDGET}</max_thinking_length>\n\n${current.content}`;
   if (req.tools?.length && req.toolChoice !== 'none') {
     current.userInputMessageContext = {
       ...current.userInputMessageContext,

@@ -81,6 +81,7 @@ export function createOpenAICompatibleProvider(opts: OpenAICompatibleOptions): P
   return {
     id: PROVIDER_ID,
     nativeTools: true,
+    structuredOutput: true,
     models: (): ModelInfo[] => (opts.baseUrl ? opts.models.map((id) => ({ id, provider: PROVIDER_ID })) : []),
     handles: (model) => served.has(model),
     stream,

@@ -1,5 +1,5 @@
 /** ChatRequest -> an OpenAI chat-completions body (streamed upstream as the client streams, usage included). */
-import type { ChatMessage, ChatRequest, ContentPart } from '../../core/request.js';
+import { systemAsUserText, type ChatMessage, type ChatRequest, type ContentPart } from '../../core/request.js';
 
 type OpenAIMessage = Record<string, unknown>;
 
@@ -29,7 +29,8 @@ function toMessages(m: ChatMessage): OpenAIMessage[] {
 }
 
 export function chatCompletionsBody(req: ChatRequest, model: string): Record<string, unknown> {
-  const messages: OpenAIMessage[] = [...(req.system ? [{ role: 'system', content: req.system }] : []), ...req.messages.flatMap(toMessages)];
+  // system messages mid-conversation go as user notes: many local servers' chat templates refuse a system turn after the first
+  const messages: OpenAIMessage[] = [...(req.system ? [{ role: 'system', content: req.system }] : []), ...systemAsUserText(req.messages).flatMap(toMessages)];
   // a client that does not stream gets one JSON answer from the upstream too: no SSE to parse
   const body: Record<string, unknown> = { model, messages, stream: req.stream, ...(req.stream ? { stream_options: { include_usage: true } } : {}) };
   if (req.tools?.length) body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} } } }));
@@ -38,5 +39,7 @@ export function chatCompletionsBody(req: ChatRequest, model: string): Record<str
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.stop?.length) body.stop = req.stop;
+  const f = req.responseFormat;
+  if (f) body.response_format = f.type === 'json_object' ? f : { type: 'json_schema', json_schema: { name: f.name ?? 'response', schema: f.schema, ...(f.strict !== undefined ? { strict: f.strict } : {}) } };
   return body;
 }

@@ -11,14 +11,18 @@
  * | tool_choice auto / any / none / tool   | auto / required / none / {name}               |
  * | max_tokens, stop_sequences, temp, top_p| maxTokens, stop, temperature, topP            |
  * | server tool blocks, redacted_thinking  | left out (they mean nothing to another model) |
+ * | role "system" messages (mid-conversation) | system messages at their position (leading ones join `system`) |
+ * | thinking enabled / adaptive / disabled | thinking on (with budget_tokens) / on / off   |
+ * | output_config.format json_schema       | responseFormat                                |
+ * | context_management, service_tier, …    | accepted, ignored (IGNORED_FIELDS)            |
  */
-import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../core/request.js';
+import { isPrompt, type ChatMessage, type ChatRequest, type ContentPart, type ToolChoice } from '../../core/request.js';
 import { BadRequest } from '../../core/errors.js';
 import { parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
-import { userTurn } from '../shared.js';
+import { fieldPresent, userTurn } from '../shared.js';
 import type { RequestInfo } from '../types.js';
-import { countTokensSchema, messagesSchema, type AnthropicMessage, type ContentBlock } from './schema.js';
+import { countTokensSchema, IGNORED_FIELDS, messagesSchema, type AnthropicMessage, type ContentBlock, type CountTokensBody } from './schema.js';
 
 function imagePart(source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string }, where: string): ContentPart {
   if (source.type === 'base64') return { type: 'image', data: source.data, mediaType: source.media_type };
@@ -61,7 +65,7 @@ function blockToPart(block: ContentBlock, where: string, toolNames: Map<string, 
   }
 }
 
-function toMessages(input: AnthropicMessage[]): ChatMessage[] {
+function toMessages(input: AnthropicMessage[], system: string[]): ChatMessage[] {
   const out: ChatMessage[] = [];
   const toolNames = new Map<string, string>();
   input.forEach((m, i) => {
@@ -69,6 +73,14 @@ function toMessages(input: AnthropicMessage[]): ChatMessage[] {
     const parts = blocks
       .map((b, j) => blockToPart(b, `messages[${i}].content[${j}]`, toolNames))
       .filter((p): p is ContentPart => p !== undefined && !(p.type === 'text' && p.text === ''));
+    if (m.role === 'system') {
+      const text = parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
+      if (!text) return;
+      // before the conversation starts it is the system prompt; later, an instruction at its place
+      if (out.length === 0) system.push(text);
+      else out.push({ role: 'system', content: [{ type: 'text', text }] });
+      return;
+    }
     if (m.role === 'assistant') {
       out.push({ role: 'assistant', content: parts });
       return;
@@ -84,11 +96,20 @@ function systemText(system: string | { text: string }[] | undefined): string | u
   return text || undefined;
 }
 
-function common(b: { model: string; messages: AnthropicMessage[]; system?: string | { text: string }[]; tools?: { name: string; description?: string; input_schema?: Record<string, unknown>; type?: string }[]; tool_choice?: { type: string; name?: string } }) {
-  const messages = toMessages(b.messages);
+function common(b: CountTokensBody) {
+  const leading: string[] = [];
+  const messages = toMessages(b.messages, leading);
   const req: ChatRequest = { model: b.model, messages, stream: false };
-  const system = systemText(b.system);
+  const system = [systemText(b.system), ...leading].filter(Boolean).join('\n\n');
   if (system) req.system = system;
+  if (b.thinking) {
+    req.thinking = b.thinking.type !== 'disabled';
+    if (req.thinking && b.thinking.budget_tokens) req.thinkingBudget = b.thinking.budget_tokens;
+  }
+  const format = b.output_config?.format;
+  if (format?.type === 'json_schema' && format.schema) req.responseFormat = { type: 'json_schema', schema: format.schema, ...(format.name ? { name: format.name } : {}) };
+  const ignored = IGNORED_FIELDS.filter((f) => fieldPresent(b, f));
+  if (ignored.length) req.ignored = ignored;
   // Anthropic's own server tools (web_search_20250305, bash_…) have a type and no schema
   const tools = (b.tools ?? []).filter((t) => !t.type || t.type === 'custom');
   if (tools.length)
@@ -110,7 +131,7 @@ function common(b: { model: string; messages: AnthropicMessage[]; system?: strin
 export function decodeMessages(body: unknown, info: RequestInfo): ChatRequest {
   const b = parseBody(messagesSchema, body);
   const req = common(b);
-  if (!req.messages.some((m) => m.role !== 'assistant' && m.content.length > 0)) {
+  if (!req.messages.some(isPrompt)) {
     throw new BadRequest('messages must contain at least one user message with content.', { param: 'messages' });
   }
   req.stream = b.stream === true;

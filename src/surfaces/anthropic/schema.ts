@@ -51,8 +51,9 @@ export const contentBlock = z.discriminatedUnion('type', [
   serverBlock('search_result'),
 ]);
 
+// system-role messages anywhere in the conversation (Claude Code's mid-conversation-system beta)
 const message = z.object({
-  role: z.enum(['user', 'assistant']),
+  role: z.enum(['user', 'assistant', 'system']),
   content: z.union([z.string(), z.array(contentBlock)]),
 });
 
@@ -78,8 +79,26 @@ const base = {
   system: z.union([z.string(), z.array(textBlock)]).optional(),
   tools: z.array(tool).optional(),
   tool_choice: toolChoice.optional(),
-  thinking: z.object({ type: z.string(), budget_tokens: z.number().int().optional() }).optional(),
+  // enabled (with budget_tokens), adaptive, disabled; a type added later is accepted as "on"
+  thinking: z.object({ type: z.string(), budget_tokens: z.number().int().positive().optional() }).nullish(),
+  // output_config.format (structured output) is honoured; effort and the rest are accepted
+  output_config: z
+    .object({
+      effort: z.string().nullish(),
+      format: z
+        .object({ type: z.string(), schema: z.record(z.string(), z.unknown()).optional(), name: z.string().optional() })
+        .nullish(),
+    })
+    .nullish(),
+  // accepted and ignored (no provider behind cligate manages the upstream's context or tiers)
+  context_management: z.record(z.string(), z.unknown()).nullish(),
+  service_tier: z.string().nullish(),
+  container: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
+  mcp_servers: z.array(z.record(z.string(), z.unknown())).nullish(),
 };
+
+/** fields Anthropic defines that cligate accepts and does not act on (README: "accepted, ignored") */
+export const IGNORED_FIELDS = ['context_management', 'service_tier', 'container', 'mcp_servers', 'top_k', 'output_config.effort'] as const;
 
 export const messagesSchema = z.object({
   ...base,
@@ -88,12 +107,13 @@ export const messagesSchema = z.object({
   stop_sequences: z.array(z.string()).optional(),
   temperature: z.number().min(0).max(1).optional(),
   top_p: z.number().min(0).max(1).optional(),
-  top_k: z.number().int().min(0).optional(),
-  metadata: z.object({ user_id: z.string().nullish() }).optional(),
+  top_k: z.number().int().min(0).nullish(),
+  metadata: z.object({ user_id: z.string().nullish() }).nullish(),
 });
 
 export const countTokensSchema = z.object(base);
 
 export type MessagesBody = z.infer<typeof messagesSchema>;
+export type CountTokensBody = z.infer<typeof countTokensSchema>;
 export type AnthropicMessage = z.infer<typeof message>;
 export type ContentBlock = z.infer<typeof contentBlock>;

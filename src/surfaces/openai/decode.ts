@@ -1,5 +1,5 @@
 /** OpenAI chat-completions body -> ChatRequest. */
-import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../core/request.js';
+import { isPrompt, type ChatMessage, type ChatRequest, type ContentPart, type ToolChoice } from '../../core/request.js';
 import { BadRequest } from '../../core/errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../../core/json-depth.js';
 import { parseBody } from '../validate.js';
@@ -46,9 +46,13 @@ export function decodeChatCompletion(body: unknown, headers: Record<string, stri
     const where = `messages[${i}].content`;
     switch (m.role) {
       case 'system':
-      case 'developer':
-        system.push(textOf(m.content));
+      case 'developer': {
+        // leading instructions are the system prompt; later ones stay at their place in the conversation
+        const text = textOf(m.content);
+        if (messages.length === 0) system.push(text);
+        else if (text) messages.push({ role: 'system', content: [{ type: 'text', text }] });
         break;
+      }
       case 'user':
         messages.push({ role: 'user', content: toParts(m.content, where) });
         break;
@@ -82,7 +86,7 @@ export function decodeChatCompletion(body: unknown, headers: Record<string, stri
     }
   });
 
-  if (!messages.some((m) => m.role !== 'assistant' && m.content.length > 0)) {
+  if (!messages.some(isPrompt)) {
     throw new BadRequest('messages must contain at least one user message with content (system messages alone are not a prompt).', {
       param: 'messages',
     });

@@ -106,6 +106,10 @@ export interface Provider {
   readonly nativeTools?: boolean;
   /** the provider can turn reasoning on (the router then strips a "-thinking" suffix) */
   readonly supportsThinking?: boolean;
+  /** the provider enforces `responseFormat` upstream; otherwise features ask for it in the system prompt */
+  readonly structuredOutput?: boolean;
+  /** hosted tool types this provider runs itself (e.g. "web_search"); others are refused when a client declares them */
+  readonly hostedTools?: readonly string[];
   stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart>;
   /** stateless gateway mode: an account described by the request's headers, if any (needs INTERNAL_API_KEY) */
   accountFromHeaders?(headers: Record<string, string | string[] | undefined>): RequestAccount | undefined;

@@ -147,7 +147,7 @@ describe('Responses API surface', () => {
   it('previous_response_id continues a stored conversation; GET and DELETE the stored response; unknown ids are 404', async () => {
     upstream.setScript({ reply: 'I am Ada.' });
     const first = await openai().responses.create({ model: MODEL, input: 'My name is Ada. Who are you?' });
-    expect(first.store).toBe(true);
+    expect((first as unknown as { store: boolean }).store).toBe(true);
     upstream.setScript({ reply: 'Your name is Ada.' });
     const second = await openai().responses.create({ model: MODEL, input: 'What is my name?', previous_response_id: first.id });
     expect(second.previous_response_id).toBe(first.id);

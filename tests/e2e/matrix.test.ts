@@ -47,6 +47,15 @@ const DIALECTS: Dialect[] = [
     }),
   },
   {
+    name: 'responses',
+    request: (model, stream) => ({ path: '/v1/responses', body: { model, stream, store: false, input: user } }),
+    json: (b) => ({ text: b.output.filter((o: any) => o.type === 'message').map((o: any) => o.content[0].text).join(''), outputTokens: b.usage.output_tokens }),
+    sse: (evs) => ({
+      text: evs.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join(''),
+      outputTokens: evs.find((e) => e.type === 'response.completed').response.usage.output_tokens,
+    }),
+  },
+  {
     name: 'gemini',
     request: (model, stream) => ({
       path: `/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,

@@ -5,6 +5,11 @@
 import http from 'node:http';
 import { startFakeServer, sleep } from './http.js';
 
+export interface FakeToolCall {
+  name: string;
+  arguments: string;
+}
+
 export interface FakeOpenAIScript {
   /** default: "Echo: <last user text>" */
   reply?: string | ((userText: string, body: any) => string);
@@ -13,8 +18,8 @@ export interface FakeOpenAIScript {
   chunkDelayMs?: number;
   hang?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number };
-  /** stream these tool calls (arguments in 4-character pieces) after the text */
-  toolCalls?: { name: string; arguments: string }[];
+  /** stream these tool calls (arguments in 4-character pieces) after the text; a function decides per request (undefined or [] = none) */
+  toolCalls?: FakeToolCall[] | ((body: any) => FakeToolCall[] | undefined);
   /** stream this as reasoning_content before the text */
   reasoning?: string;
   /** awaited before each text piece after the first: a test can hold the stream until the client saw the last piece */
@@ -64,6 +69,7 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
     const msgs: any[] = Array.isArray(body?.messages) ? body.messages : [];
     const userText = textOf([...msgs].reverse().find((m) => m.role === 'user')?.content);
     const reply = typeof s.reply === 'function' ? s.reply(userText, body) : (s.reply ?? `Echo: ${userText}`);
+    const calls = (typeof s.toolCalls === 'function' ? s.toolCalls(body) : s.toolCalls) ?? [];
     const pieces = reply.match(/\S+\s*|\s+/g) ?? [''];
     const u = s.usage ?? { prompt_tokens: 17, completion_tokens: pieces.length };
     const usage = {
@@ -76,7 +82,7 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
     const created = Math.floor(Date.now() / 1000);
     const model = body?.model ?? 'fake';
     if (!body?.stream) {
-      const toolCalls = (s.toolCalls ?? []).map((t, index) => ({ id: `call_fake_${index}`, type: 'function', function: { name: t.name, arguments: t.arguments } }));
+      const toolCalls = calls.map((t, index) => ({ id: `call_fake_${index}`, type: 'function', function: { name: t.name, arguments: t.arguments } }));
       return json(200, {
         id, object: 'chat.completion', created, model,
         choices: [{
@@ -98,11 +104,11 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
       send(chunk({ content: p }, null));
       if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
     }
-    for (const [index, t] of (s.toolCalls ?? []).entries()) {
+    for (const [index, t] of calls.entries()) {
       send(chunk({ tool_calls: [{ index, id: `call_fake_${index}`, type: 'function', function: { name: t.name, arguments: '' } }] }, null));
       for (const a of t.arguments.match(/[\s\S]{1,4}/g) ?? []) send(chunk({ tool_calls: [{ index, function: { arguments: a } }] }, null));
     }
-    send(chunk({}, s.toolCalls?.length ? 'tool_calls' : 'stop'));
+    send(chunk({}, calls.length ? 'tool_calls' : 'stop'));
     send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
     res.write('data: [DONE]\n\n');
     res.end();

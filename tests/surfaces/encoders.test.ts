@@ -23,9 +23,10 @@ const parts: StreamPart[] = [
 
 /** the encoders here end synchronously (only a dialect that stores its answers waits) */
 function run(enc: StreamEncoder): string {
+  const frames = [...enc.open(), ...parts.flatMap((p) => enc.part(p))];
   const end = enc.end();
   if (!Array.isArray(end)) throw new Error('expected a synchronous end()');
-  return [...enc.open(), ...parts.flatMap((p) => enc.part(p)), ...end].join('');
+  return [...frames, ...end].join('');
 }
 const sseEvents = (text: string) =>
   text

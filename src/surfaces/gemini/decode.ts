@@ -10,6 +10,8 @@
  * | tools[].functionDeclarations             | tools (parameters or parametersJsonSchema)    |
  * | toolConfig mode AUTO / ANY / NONE        | toolChoice auto / required (or {name}) / none |
  * | generationConfig maxOutputTokens, …      | maxTokens, temperature, topP, stop            |
+ * | generationConfig.thinkingConfig          | thinking on/off with a budget                 |
+ * | responseMimeType json / responseSchema   | responseFormat                                |
  *
  * Gemini calls may come without ids: each functionCall gets one, and a
  * functionResponse takes the oldest unanswered call of the same name.
@@ -142,6 +144,15 @@ function build(p: Pieces, info: RequestInfo, stream: boolean): ChatRequest {
   if (g?.temperature !== undefined) req.temperature = g.temperature;
   if (g?.topP !== undefined) req.topP = g.topP;
   if (g?.stopSequences?.length) req.stop = g.stopSequences;
+  const t = g?.thinkingConfig;
+  if (t?.thinkingBudget !== undefined || t?.includeThoughts !== undefined) {
+    // a budget of 0 turns thinking off; -1 is Gemini's "dynamic"
+    req.thinking = t.thinkingBudget !== undefined ? t.thinkingBudget !== 0 : t.includeThoughts === true;
+    if (t.thinkingBudget && t.thinkingBudget > 0) req.thinkingBudget = t.thinkingBudget;
+  }
+  const schema = g?.responseJsonSchema ?? g?.responseSchema;
+  if (schema) req.responseFormat = { type: 'json_schema', schema };
+  else if (g?.responseMimeType === 'application/json') req.responseFormat = { type: 'json_object' };
   const key = sessionKey(info.headers, messages);
   if (key) req.sessionKey = key;
   return req;

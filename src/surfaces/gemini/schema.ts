@@ -46,6 +46,9 @@ export const generationConfigSchema = z.object({
   stopSequences: z.array(z.string()).optional(),
   candidateCount: z.number().int().min(1).max(1, 'only one candidate is supported').optional(),
   thinkingConfig: z.object({ includeThoughts: z.boolean().optional(), thinkingBudget: z.number().optional() }).optional(),
+  responseMimeType: z.string().optional(),
+  responseSchema: z.record(z.string(), z.unknown()).optional(),
+  responseJsonSchema: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const generateContentSchema = z.object({

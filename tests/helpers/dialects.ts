@@ -3,11 +3,12 @@
  * bodies (the SDKs would hide a malformed one): the request to send, and a checker that
  * says why a status + body is not a proper success or a proper error.
  */
-export type Dialect = 'openai' | 'anthropic' | 'gemini';
+export type Dialect = 'openai' | 'anthropic' | 'gemini' | 'responses';
 
 export function requestFor(dialect: Dialect, model: string, text: string, stream: boolean): { path: string; body: unknown } {
   if (dialect === 'openai') return { path: '/v1/chat/completions', body: { model, stream, messages: [{ role: 'user', content: text }] } };
   if (dialect === 'anthropic') return { path: '/v1/messages', body: { model, stream, max_tokens: 64, messages: [{ role: 'user', content: text }] } };
+  if (dialect === 'responses') return { path: '/v1/responses', body: { model, stream, store: false, input: text } };
   return { path: `/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`, body: { contents: [{ role: 'user', parts: [{ text }] }] } };
 }
 
@@ -16,7 +17,7 @@ const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' &&
 /** the dialect's error shape, or why not */
 export function errorShape(dialect: Dialect, body: unknown): string | undefined {
   if (!isObj(body)) return 'error body is not an object';
-  if (dialect === 'openai') return isObj(body.error) && typeof body.error.message === 'string' && typeof body.error.type === 'string' && 'code' in body.error ? undefined : 'not {error:{message,type,code}}';
+  if (dialect === 'openai' || dialect === 'responses') return isObj(body.error) && typeof body.error.message === 'string' && typeof body.error.type === 'string' && 'code' in body.error ? undefined : 'not {error:{message,type,code}}';
   if (dialect === 'anthropic') return body.type === 'error' && isObj(body.error) && typeof body.error.type === 'string' && typeof body.error.message === 'string' ? undefined : 'not {type:"error",error:{type,message}}';
   return isObj(body.error) && typeof body.error.code === 'number' && typeof body.error.message === 'string' && typeof body.error.status === 'string' ? undefined : 'not {error:{code,message,status}}';
 }
@@ -25,6 +26,7 @@ function successShape(dialect: Dialect, body: unknown): string | undefined {
   if (!isObj(body)) return 'body is not an object';
   if (dialect === 'openai') return body.object === 'chat.completion' && Array.isArray(body.choices) && isObj(body.choices[0]?.message) ? undefined : 'not a chat.completion';
   if (dialect === 'anthropic') return body.type === 'message' && Array.isArray(body.content) ? undefined : 'not a message';
+  if (dialect === 'responses') return body.object === 'response' && Array.isArray(body.output) && isObj(body.usage) && ['completed', 'incomplete'].includes(body.status) ? undefined : 'not a completed response';
   return Array.isArray(body.candidates) ? undefined : 'not a GenerateContentResponse';
 }
 
@@ -90,6 +92,17 @@ export function checkResponse(dialect: Dialect, stream: boolean, status: number,
     if (lastEvent === 'error') return errorShape('anthropic', data.at(-1));
     if (lastEvent !== 'message_stop') return `anthropic stream ends with ${lastEvent}`;
     return events[0]!.event === 'message_start' ? undefined : 'anthropic stream does not start with message_start';
+  }
+  if (dialect === 'responses') {
+    const data = parseAll(events, false) as Record<string, any>[] | string;
+    if (typeof data === 'string') return data;
+    if (data.some((d, i) => d.sequence_number !== i)) return 'responses events are not numbered 0, 1, 2, …';
+    if (events.some((e, i) => e.event !== data[i]!.type)) return 'responses event names and data types differ';
+    if (data[0]!.type !== 'response.created') return `responses stream starts with ${data[0]!.type}`;
+    const end = data.at(-1)!;
+    if (end.type === 'response.failed') return isObj(end.response?.error) && typeof end.response.error.message === 'string' ? undefined : 'response.failed without error';
+    if (end.type !== 'response.completed' && end.type !== 'response.incomplete') return `responses stream ends with ${end.type}`;
+    return successShape('responses', end.response);
   }
   const data = parseAll(events, false);
   if (typeof data === 'string') return data;

@@ -40,6 +40,7 @@ const J = (v: unknown) => JSON.stringify(v);
 const ENDPOINTS: { path: string; dialect: Dialect; valid: (extra?: object) => object }[] = [
   { path: '/v1/chat/completions', dialect: 'openai', valid: (x = {}) => ({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...x }) },
   { path: '/v1/messages', dialect: 'anthropic', valid: (x = {}) => ({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], ...x }) },
+  { path: '/v1/responses', dialect: 'responses', valid: (x = {}) => ({ model: MODEL, store: false, input: 'hi', ...x }) },
   { path: '/v1/messages/count_tokens', dialect: 'anthropic', valid: (x = {}) => ({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], ...x }) },
   { path: `/v1beta/models/${MODEL}:generateContent`, dialect: 'gemini', valid: (x = {}) => ({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], ...x }) },
   { path: `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`, dialect: 'gemini', valid: (x = {}) => ({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], ...x }) },
@@ -149,6 +150,29 @@ function corpus(): Case[] {
     { model: MODEL, max_tokens: 10, messages: {} },
     { max_tokens: 10, messages: [{ role: 'user', content: 'x' }] },
   ];
+  const responsesBad: object[] = [
+    { model: MODEL },
+    { model: MODEL, input: 42 },
+    { model: MODEL, input: [] },
+    { model: MODEL, input: [{ role: 'wizard', content: 'x' }] },
+    { model: MODEL, input: [{ role: 'user', content: [{ type: 'input_video', url: 'x' }] }] },
+    { model: MODEL, input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: {} }] },
+    { model: MODEL, input: [{ type: 'function_call_output', output: 'x' }] },
+    { model: MODEL, input: [{ foo: 1 }] },
+    { model: MODEL, input: 'x', tools: [{ type: 'function' }] },
+    { model: MODEL, input: 'x', tools: [{ type: 'namespace', name: 'n', tools: 'all' }] },
+    { model: MODEL, input: 'x', tools: [{ type: 'code_interpreter' }] },
+    { model: MODEL, input: 'x', max_output_tokens: 0 },
+    { model: MODEL, input: 'x', reasoning: 'high' },
+    { model: MODEL, input: 'x', text: { format: { type: 'json_schema' } } },
+    { model: MODEL, input: 'x', previous_response_id: 7 },
+    { model: MODEL, input: 'x', store: 'yes' },
+    { model: MODEL, input: 'x', metadata: { a: 1 } },
+    { model: MODEL, input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'file:///etc/passwd' }] }] },
+    { model: MODEL, input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: nested(20000) }] },
+  ];
+  for (const b of responsesBad) cases.push({ name: `responses wrong type ${J(b).slice(0, 80)}`, path: '/v1/responses', dialect: 'responses', body: J(b), status: 400 });
+  cases.push({ name: 'responses: an unknown previous_response_id', path: '/v1/responses', dialect: 'responses', body: J({ model: MODEL, input: 'x', previous_response_id: 'resp_never' }), status: 404 });
   for (const b of anthropicBad) cases.push({ name: `anthropic wrong type ${J(b).slice(0, 80)}`, path: '/v1/messages', dialect: 'anthropic', body: J(b), status: 400 });
   const geminiBad: object[] = [
     { contents: 'hello' },

@@ -1,5 +1,5 @@
 /**
- * Soak with faults. SOAK_REQUESTS (default 1000) requests across the three dialects,
+ * Soak with faults. SOAK_REQUESTS (default 1000) requests across the four dialects,
  * streaming and not, through a CLI provider (a stand-in claude executable that crashes,
  * hangs, stalls, floods, writes garbage or leaves a grandchild behind, on request) and an
  * API provider (Kiro accounts behind the fake Kiro answering 429/500, stalling before the
@@ -55,7 +55,7 @@ interface Plan {
 }
 
 function plan(rand: () => number): Plan {
-  const dialect = (['openai', 'anthropic', 'gemini'] as const)[Math.floor(rand() * 3)]!;
+  const dialect = (['openai', 'anthropic', 'gemini', 'responses'] as const)[Math.floor(rand() * 4)]!;
   const provider = rand() < 0.4 ? 'cli' : 'kiro';
   const stream = rand() < 0.6;
   const p: Plan = { dialect, provider, stream };

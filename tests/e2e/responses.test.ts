@@ -144,6 +144,30 @@ describe('Responses API surface', () => {
     expect(last().body.tools[1].function.parameters.required).toEqual(['input']);
   });
 
+  it("Codex's code mode: tools declared in additional_tools input items are offered; calls answer with their namespace; tool_search is not refused", async () => {
+    upstream.setScript({ toolCalls: [{ name: 'list_agents', arguments: '{}' }] });
+    const res = await post({
+      model: MODEL,
+      store: false,
+      input: [
+        {
+          type: 'additional_tools',
+          role: 'developer',
+          tools: [
+            { type: 'namespace', name: 'functions', description: '', tools: [{ type: 'custom', name: 'exec', description: 'run JS', format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' } }] },
+            { type: 'namespace', name: 'collaboration', description: '', tools: [{ type: 'function', name: 'list_agents', parameters: { type: 'object', properties: {} } }] },
+          ],
+        },
+        { role: 'user', content: 'who is there?' },
+      ],
+      tools: [{ type: 'tool_search' }],
+    });
+    expect(res.status).toBe(200);
+    const out = (await res.json()).output;
+    expect(out.find((o: any) => o.type === 'function_call')).toMatchObject({ name: 'list_agents', namespace: 'collaboration' });
+    expect(last().body.tools.map((t: any) => t.function.name)).toEqual(['exec', 'list_agents']);
+  });
+
   it('previous_response_id continues a stored conversation; GET and DELETE the stored response; unknown ids are 404', async () => {
     upstream.setScript({ reply: 'I am Ada.' });
     const first = await openai().responses.create({ model: MODEL, input: 'My name is Ada. Who are you?' });

@@ -10,7 +10,9 @@
  * | function_call / custom_tool_call            | assistant tool-call (custom: arguments {"input"})    |
  * | function_call_output / custom_…_output      | tool message with a tool-result                      |
  * | tools: function, custom, namespace members  | tools (custom: one string argument "input")          |
+ * | additional_tools input items (Codex)        | tools, like `tools`                                  |
  * | tools: any other type (web_search, …)       | hostedTools (the provider must run them, else 400)   |
+ * | tools: tool_search                          | accepted, ignored (deferred tools stay unloaded)     |
  * | tool_choice, max_output_tokens, temp, top_p | toolChoice, maxTokens, temperature, topP             |
  * | reasoning.effort                            | thinking on/off with a budget                        |
  * | text.format json_schema / json_object       | responseFormat                                       |
@@ -192,16 +194,36 @@ function functionDef(t: FunctionTool): ToolDefinition {
   return { name: t.name, ...(t.description ? { description: t.description } : {}), ...(t.parameters ? { parameters: t.parameters } : {}) };
 }
 
+/** every declared tool with where it was declared: `tools`, and `additional_tools` input items (Codex's code mode) */
+function declaredTools(body: ResponsesBody): { raw: { type: string }; at: PropertyKey[] }[] {
+  const out = (body.tools ?? []).map((raw, i) => ({ raw, at: ['tools', i] as PropertyKey[] }));
+  if (typeof body.input === 'string') return out;
+  body.input.forEach((item, i) => {
+    if (item.type !== 'additional_tools') return;
+    const list = (item as { tools?: unknown }).tools;
+    if (!Array.isArray(list)) throw new BadRequest(`input[${i}].tools: expected array`, { param: `input[${i}].tools` });
+    list.forEach((raw: unknown, j) => {
+      const at = ['input', i, 'tools', j];
+      if (!raw || typeof raw !== 'object' || typeof (raw as { type?: unknown }).type !== 'string') throw new BadRequest(`input[${i}].tools[${j}].type: expected string`, { param: `input[${i}].tools[${j}].type` });
+      out.push({ raw: raw as { type: string }, at });
+    });
+  });
+  return out;
+}
+
+/** hosted tools that only help the model find tools: without them it uses the tools it was given */
+const OPTIONAL_HOSTED = new Set(['tool_search']);
+
 function readTools(body: ResponsesBody, ctx: ResponsesContext): { tools: ToolDefinition[]; hosted: string[] } {
   const tools: ToolDefinition[] = [];
   const hosted: string[] = [];
-  (body.tools ?? []).forEach((raw, i) => {
+  for (const { raw, at } of declaredTools(body)) {
     if (!Object.hasOwn(TOOL_SCHEMAS, raw.type)) {
       // web_search_preview and dated variants are the same hosted tool
-      hosted.push(raw.type.startsWith('web_search') ? 'web_search' : raw.type);
-      return;
+      if (!OPTIONAL_HOSTED.has(raw.type)) hosted.push(raw.type.startsWith('web_search') ? 'web_search' : raw.type);
+      continue;
     }
-    const t = parseAt(TOOL_SCHEMAS[raw.type as keyof typeof TOOL_SCHEMAS], raw, ['tools', i]);
+    const t = parseAt(TOOL_SCHEMAS[raw.type as keyof typeof TOOL_SCHEMAS], raw, at);
     const add = (member: FunctionTool | CustomTool, namespace?: string) => {
       if (member.type === 'custom') ctx.custom.add(member.name);
       if (namespace) ctx.namespaces.set(member.name, namespace);
@@ -209,7 +231,7 @@ function readTools(body: ResponsesBody, ctx: ResponsesContext): { tools: ToolDef
     };
     if (t.type === 'namespace') t.tools.forEach((m) => add(m, t.name));
     else add(t);
-  });
+  }
   return { tools, hosted: [...new Set(hosted)] };
 }
 

@@ -150,7 +150,8 @@ export function createApp(deps: AppDeps) {
   const [enterOpenAI, enterAnthropic] = [enter(openaiSurface), enter(anthropicSurface)];
   v1.use((req, res, next) => (req.path.startsWith('/messages') ? enterAnthropic : enterOpenAI)(req, res, next));
   v1.use(modelsRoutes(router, modelsLimit));
-  v1.use(responsesRoutes(responsesStore, modelsLimit));
+  // reads of stored answers: as cheap as the model list, counted on their own
+  v1.use(responsesRoutes(responsesStore, limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'stored responses')));
   v1.get('/auth/status', ...limits(config.RATE_LIMIT_AUTH_STATUS_PER_MINUTE, 'auth status'), authStatusRoute(deps));
   app.use('/v1', v1);
 

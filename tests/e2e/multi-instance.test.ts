@@ -90,6 +90,21 @@ describe.skipIf(!available)('several instances on one Redis', () => {
     for (const d of dirs) await expect.poll(async () => JSON.parse(await readFile(path.join(d, 'accounts.json'), 'utf8')).accounts[0].credentials.refresh_token).toBe(rotated);
   });
 
+  it('a Responses conversation started on one instance continues on the other (previous_response_id through Redis); DELETE on one is seen by the other', async () => {
+    const client = (s: TestStack) => new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    const first = await client(a).responses.create({ model: 'claude-sonnet-4.5', input: 'remember the word heliotrope' });
+    const before = fake.calls.length;
+    const second = await client(b).responses.create({ model: 'claude-sonnet-4.5', input: 'which word?', previous_response_id: first.id });
+    expect(second.previous_response_id).toBe(first.id);
+    // B sent the whole conversation upstream: A's turn is in Kiro's history
+    const generate = fake.calls.slice(before).find((c) => c.path.endsWith('/generateAssistantResponse'))!;
+    expect(JSON.stringify(generate.body.conversationState.history)).toContain('remember the word heliotrope');
+    expect((await client(a).responses.retrieve(second.id)).id).toBe(second.id);
+    await client(b).responses.delete(first.id);
+    const gone = await fetch(`${a.url}/v1/responses/${first.id}`);
+    expect(gone.status).toBe(404);
+  });
+
   it('the round-robin cursor is shared: requests alternating between instances alternate accounts', async () => {
     const before = served().length;
     for (let i = 0; i < 6; i++) await chat(i % 2 ? b : a, `rr ${i}`);

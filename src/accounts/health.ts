@@ -4,6 +4,8 @@
  * the upstream's retry-after, else on a ladder (base, doubling, capped), and comes back
  * by itself. A known reset time always wins over the ladder: a cooldown never outlasts it.
  */
+import type { PoolAccountHealth } from '../core/provider.js';
+
 export interface HealthOptions {
   /** first rung of the ladder */
   baseMs: number;
@@ -14,20 +16,8 @@ export interface HealthOptions {
   onChange?: (id: string, health: AccountHealth) => void;
 }
 
-export interface AccountHealth {
-  /** why the account is out of rotation (auth failure) */
-  unavailable?: string;
-  /** epoch ms until which the account rests */
-  coolUntil?: number;
-  /** consecutive failures (the ladder's rung) */
-  failures: number;
-  lastError?: string;
-  lastUsed?: number;
-  lastSuccess?: number;
-  /** epoch ms of the last token/JWT refresh that worked, and the last one's error */
-  lastRefresh?: number;
-  lastRefreshError?: string;
-}
+/** the state of one account (the admin view of it is the same shape) */
+export type AccountHealth = PoolAccountHealth;
 
 export class HealthBook {
   private readonly map = new Map<string, AccountHealth>();

@@ -14,12 +14,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type Result } from 'execa';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startStack, processTree, isAlive, waitFor, type TestStack } from '../helpers/server.js';
+import { startStack, type TestStack } from '../helpers/server.js';
+import { expectNoProcessesLeft, startTap, type Seen } from '../helpers/client-run.js';
 import { CLAUDE_BIN } from '../helpers/claude-env.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 
@@ -82,80 +81,7 @@ async function claudeCode(url: string, dirs: { home: string; cwd: string }, prom
   return { run, out, ms };
 }
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-  /** cligate's answer status */
-  status?: number;
-}
-
-/** a pass-through in front of cligate that keeps what the client sent (Claude Code's own requests) */
-async function startTap(target: string): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
-  const seen: Seen[] = [];
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
-    let body: unknown;
-    try {
-      body = raw.length ? JSON.parse(raw.toString()) : undefined;
-    } catch {
-      body = raw.toString();
-    }
-    const entry: Seen = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-    seen.push(entry);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!['host', 'content-length', 'connection'].includes(k) && v !== undefined) headers[k] = String(v);
-    try {
-      const up = await fetch(`${target}${req.url}`, { method: req.method, headers, body: raw.length ? raw : undefined });
-      entry.status = up.status;
-      const out: Record<string, string> = {};
-      up.headers.forEach((v, k) => {
-        if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) out[k] = v;
-      });
-      res.writeHead(up.status, out);
-      for await (const c of up.body ?? []) res.write(c);
-      res.end();
-    } catch (err) {
-      res.destroy(err as Error);
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
-/** Claude Code's requests to /v1/messages (not its HEAD / warm-up or anything else) */
 const messageCalls = (seen: Seen[]) => seen.filter((q) => q.method === 'POST' && q.path.split('?')[0] === '/v1/messages');
-
-/** processes anywhere whose working directory or command line is under `dir` (the client's HOME, cwd, …) */
-async function processesUnder(dir: string): Promise<string[]> {
-  const { readdir, readlink, readFile: read } = await import('node:fs/promises');
-  const out: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid || !isAlive(Number(pid))) continue;
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    const cmd = (await read(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim();
-    if (cwd.startsWith(dir) || cmd.includes(dir)) out.push(`${pid} (cwd ${cwd}): ${cmd}`);
-  }
-  return out;
-}
-
-/** nothing is left running: no child of this process (the inner CLIs), no process of the client's (its shells, helpers) */
-async function expectNoProcessesLeft(): Promise<void> {
-  const children = async () => (await processTree(process.pid)).filter((p) => p !== process.pid && isAlive(p));
-  const clean = await waitFor(async () => (await children()).length === 0 && (await processesUnder(root)).length === 0, 10_000, 100);
-  if (!clean) {
-    const left = await children();
-    const ps = left.length ? (await execa('ps', ['-o', 'pid,args', '-p', left.join(',')], { reject: false })).stdout : '';
-    expect.fail(`processes left behind:\n${ps}\n${(await processesUnder(root)).join('\n')}`);
-  }
-}
 
 /** an Anthropic request body's system prompt as text */
 function systemText(body: any): string {
@@ -182,7 +108,7 @@ describe('Claude Code -> cligate -> claude-cli provider (real claude CLI -> fake
     await stack?.close();
   });
   afterEach(async () => {
-    await expectNoProcessesLeft();
+    await expectNoProcessesLeft(root);
   });
 
   it('default model (claude-opus-4-8, mid-conversation system message, adaptive thinking): completes, nothing dropped', async () => {
@@ -292,7 +218,7 @@ describe('Claude Code -> cligate -> openai-compatible provider (fake OpenAI): a 
     await upstream?.close();
   });
   afterEach(async () => {
-    await expectNoProcessesLeft();
+    await expectNoProcessesLeft(root);
   });
 
   it('default model: the model calls Bash, Claude Code runs it and sends the result back, the model answers from it', async () => {

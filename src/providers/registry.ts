@@ -57,6 +57,8 @@ export function createProviders(config: Config, runtime: CliRuntime, env: NodeJS
       endpoints: { token: config.CLOUDCODE_TOKEN_URL, api: config.CLOUDCODE_ENDPOINTS },
       oauth: { clientId: config.CLOUDCODE_OAUTH_CLIENT_ID, clientSecret: config.CLOUDCODE_OAUTH_CLIENT_SECRET },
       models: () => deps.store.settings(CLOUDCODE).models ?? config.CLOUDCODE_MODELS,
+      // thinking signatures: a next turn may land on another instance
+      ...(deps.shared ? { shared: deps.shared } : {}),
     }),
     createKiroProvider({
       // weighted over enabled accounts, up to 4 attempts

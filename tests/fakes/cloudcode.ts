@@ -5,7 +5,11 @@
  * thinking parts and signatures, fetchAvailableModels, and 429 RESOURCE_EXHAUSTED with a
  * retry delay. It checks what a real backend would reject: a wrong project, an unknown
  * token, a Claude thinking block or a Gemini function call sent back without the
- * signature it was given ("invalid signature"), and JSON-schema keywords Gemini refuses.
+ * signature it was given ("invalid signature"; a thinking block's signature covers its text
+ * and its model family), and JSON-schema keywords Gemini refuses. With Claude thinking on,
+ * it refuses what Anthropic's API refuses: a turn of the current tool loop (the model turns
+ * after the last user turn that is not only function responses) that called a tool without
+ * starting with its signed thinking.
  */
 import { randomBytes } from 'node:crypto';
 import { startFakeServer, sendJson, type FakeServer } from './http.js';
@@ -20,6 +24,8 @@ export interface FakeCloudScript {
   reply?: string;
   thinking?: string;
   toolCall?: { name: string; args: Record<string, unknown> };
+  /** several calls in one turn (after toolCall, if both) */
+  toolCalls?: { name: string; args: Record<string, unknown> }[];
   cachedTokens?: number;
   /** per refresh token: answer 429 with this retry delay (seconds) */
   exhausted?: Record<string, number>;
@@ -33,6 +39,8 @@ const FORBIDDEN_SCHEMA = ['$schema', 'additionalProperties', '$ref', '$defs', 'c
 export interface FakeCloud extends FakeServer {
   roots: string[];
   calls: { path: string; account?: string; body?: any }[];
+  /** every thinking signature handed out, in order */
+  thoughts: { signature: string; text: string; model: string; account: string }[];
   setScript(s: FakeCloudScript): void;
   count(method: string, account?: string): number;
 }
@@ -42,7 +50,8 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
   const calls: FakeCloud['calls'] = [];
   const access = new Map<string, string>(); // token -> refresh token
   const onboarded = new Map<string, { polls: number; project: string }>();
-  const issued = new Map<string, string>(); // signature -> refresh token (Claude thinking)
+  const thoughts: FakeCloud['thoughts'] = [];
+  const issued = new Map<string, FakeCloud['thoughts'][number]>(); // thinking signature -> what it signed
   const callSigs = new Map<string, string>(); // function call id -> signature
 
   const projectOf = (rt: string) => accounts.find((a) => a.refresh_token === rt)?.project ?? onboarded.get(rt)?.project;
@@ -107,15 +116,37 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
     const schemaText = JSON.stringify(body.request?.tools ?? []);
     const bad = FORBIDDEN_SCHEMA.find((k) => schemaText.includes(`"${k}"`));
     if (bad) return sendJson(res, 400, { error: { code: 400, message: `Invalid JSON payload: unknown field "${bad}"`, status: 'INVALID_ARGUMENT' } });
-    for (const c of body.request?.contents ?? []) {
+    const contents: { role: string; parts?: any[] }[] = body.request?.contents ?? [];
+    for (const c of contents) {
       if (c.role !== 'model') continue;
       for (const p of c.parts ?? []) {
-        if (p.thought && claude && issued.get(p.thoughtSignature) !== rt) return sendJson(res, 400, { error: { code: 400, message: 'Invalid `signature` in `thinking` block', status: 'INVALID_ARGUMENT' } });
+        const signed = p.thought ? issued.get(p.thoughtSignature) : undefined;
+        if (p.thought && claude && (signed?.account !== rt || !signed.model.startsWith('claude-') || signed.text !== p.text)) return sendJson(res, 400, { error: { code: 400, message: 'Invalid `signature` in `thinking` block', status: 'INVALID_ARGUMENT' } });
+        if (p.thought && !claude && signed?.model.startsWith('claude-')) return sendJson(res, 400, { error: { code: 400, message: 'Corrupted thought signature.', status: 'INVALID_ARGUMENT' } });
         if (p.functionCall && !claude) {
           const want = callSigs.get(p.functionCall.id);
           if (want && p.thoughtSignature !== want && p.thoughtSignature !== SKIP) return sendJson(res, 400, { error: { code: 400, message: 'Function call is missing a thought_signature', status: 'INVALID_ARGUMENT' } });
           if (!p.thoughtSignature) return sendJson(res, 400, { error: { code: 400, message: 'Function call is missing a thought_signature', status: 'INVALID_ARGUMENT' } });
         }
+      }
+    }
+    const thinkingConfig = body.request?.generationConfig?.thinkingConfig;
+    if (claude && thinkingConfig && (thinkingConfig.includeThoughts || thinkingConfig.thinkingBudget > 0)) {
+      // Anthropic: with thinking on, the turns of the current tool loop start with their thinking
+      let loop = 0;
+      contents.forEach((c, i) => {
+        if (c.role === 'user' && !(c.parts ?? []).some((p) => p.functionResponse)) loop = i + 1;
+      });
+      for (let i = loop; i < contents.length; i++) {
+        const c = contents[i]!;
+        const parts = c.parts ?? [];
+        if (c.role !== 'model' || !parts.some((p) => p.functionCall) || parts[0]?.thought) continue;
+        const found = parts[0]?.functionCall ? 'tool_use' : 'text';
+        const message =
+          `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${found}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block ` +
+          '(preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. ' +
+          'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking';
+        return sendJson(res, 400, { error: { code: 400, message: JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }), status: 'INVALID_ARGUMENT' } });
       }
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -124,16 +155,18 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
     if (script.thinking && wantsThinking) {
       send([{ text: script.thinking, thought: true }]);
       const sig = `sig-${randomBytes(10).toString('hex')}`;
-      issued.set(sig, rt);
+      const t = { signature: sig, text: script.thinking, model: String(body.model), account: rt };
+      issued.set(sig, t);
+      thoughts.push(t);
       send([{ text: '', thought: true, thoughtSignature: sig }]);
     }
     const text = script.reply ?? 'Cloud says hi.';
     for (const piece of text.match(/\S+\s*/g) ?? []) send([{ text: piece }]);
-    if (script.toolCall) {
+    for (const call of [...(script.toolCall ? [script.toolCall] : []), ...(script.toolCalls ?? [])]) {
       const id = `toolu_${randomBytes(6).toString('hex')}`;
       const sig = `fsig-${randomBytes(8).toString('hex')}`;
       callSigs.set(id, sig);
-      send([{ functionCall: { id, name: script.toolCall.name, args: script.toolCall.args }, thoughtSignature: sig }]);
+      send([{ functionCall: { id, name: call.name, args: call.args }, thoughtSignature: sig }]);
     }
     res.write(
       `data: ${JSON.stringify({ response: { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 1000, candidatesTokenCount: 20, cachedContentTokenCount: script.cachedTokens ?? 0, totalTokenCount: 1020 } } })}\r\n\r\n`,
@@ -145,6 +178,7 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
     ...server,
     roots: [`${server.url}/a`, `${server.url}/b`],
     calls,
+    thoughts,
     setScript(s) {
       script = s;
     },

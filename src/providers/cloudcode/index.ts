@@ -3,7 +3,8 @@
  * account pool, sticky by session so prompt caches stay warm: a conversation keeps its
  * account unless that account rests for more than 2 minutes. Claude and Gemini models
  * through the v1internal streamGenerateContent API with endpoint fallback; thinking
- * signatures kept across turns; per-account quotas for GET /account-limits.
+ * signatures kept across turns (shared through Redis when there is one: a next turn may
+ * land on another instance); per-account quotas for GET /account-limits.
  */
 import { createParser } from 'eventsource-parser';
 import type { ModelInfo, Provider, ProviderContext } from '../../core/provider.js';
@@ -15,7 +16,8 @@ import type { AccountStore } from '../../accounts/store.js';
 import type { Account } from '../../accounts/types.js';
 import { TokenCache } from '../../accounts/token-cache.js';
 import { discoverProject, fetchQuota, postWithFallback, refreshAccessToken, type CloudCodeEndpoints, type ModelQuota, type OAuthClient } from './client.js';
-import { envelope } from './request.js';
+import type { SharedState } from '../../state/shared-state.js';
+import { buildInner, envelope, restoreToolLoop, scopeOf } from './request.js';
 import { SignatureCache } from './signatures.js';
 import { CloudCodeTranslator } from './translate.js';
 
@@ -28,6 +30,8 @@ export interface CloudCodeOptions {
   endpoints: CloudCodeEndpoints;
   oauth: OAuthClient;
   models(): string[];
+  /** where thinking signatures are shared between instances (used when it is Redis) */
+  shared?: SharedState;
 }
 
 export interface AccountLimits {
@@ -44,7 +48,7 @@ export interface CloudCodeProvider extends Provider {
 
 export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvider {
   const tokens = new TokenCache<{ accessToken: string; expiresAt: number }>(opts.pool, 60_000);
-  const sigs = new SignatureCache();
+  const sigs = new SignatureCache({ ...(opts.shared ? { shared: opts.shared } : {}) });
 
   async function tokenFor(account: Account, force = false): Promise<string> {
     const t = await tokens.get(account, () => {
@@ -70,8 +74,23 @@ export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvid
   async function* attempt(req: ChatRequest, ctx: ProviderContext, account: Account): AsyncGenerator<StreamPart> {
     const token = await tokenFor(account);
     const project = await projectFor(account, token);
-    const { res } = await postWithFallback(opts.endpoints, 'streamGenerateContent', token, envelope(req, project, sigs), opts.pool.proxyFor(account), ctx.signal, '?alt=sse');
-    const x = new CloudCodeTranslator(sigs);
+    const scope = scopeOf(req);
+    const inner = buildInner(req, sigs, scope);
+    const restored = await restoreToolLoop(inner, req, sigs, scope, (err) => ctx.log.warn({ err: err.message }, 'Cloud Code: signature look-up in the shared state failed; treated as not found'));
+    if (restored.thinkingOff) ctx.log.info({ model: req.model, reason: restored.thinkingOff }, 'Cloud Code: thinking off for this request (the upstream refuses a tool-call turn without its signed thinking)');
+    else if (restored.thinking || restored.calls) ctx.log.debug({ thinking: restored.thinking, calls: restored.calls }, 'Cloud Code: signatures the client dropped restored');
+    const { res } = await postWithFallback(opts.endpoints, 'streamGenerateContent', token, envelope(req, project, inner), opts.pool.proxyFor(account), ctx.signal, '?alt=sse');
+    const x = new CloudCodeTranslator(sigs, scope);
+    // a call goes to the client only once its turn is stored (its next turn may come to another instance)
+    const store = async () => {
+      const turns = x.takeTurns();
+      if (!turns.length) return;
+      try {
+        await Promise.all(turns.map((t) => sigs.saveTurn(scope, [t.id], t.record)));
+      } catch (err) {
+        ctx.log.warn({ err: (err as Error).message }, 'Cloud Code: storing thinking signatures in the shared state failed; a next turn on another instance runs without thinking');
+      }
+    };
     const queue: StreamPart[] = [];
     let bad: Error | undefined;
     const parser = createParser({
@@ -88,8 +107,10 @@ export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvid
     for await (const chunk of res.body ?? []) {
       parser.feed(decoder.decode(chunk, { stream: true }));
       if (bad) throw bad;
+      await store();
       while (queue.length) yield queue.shift()!;
     }
+    await store();
     for (const p of x.end()) yield p;
   }
 

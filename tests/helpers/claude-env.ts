@@ -6,7 +6,10 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLAUDE_BIN = path.join(ROOT, 'node_modules', '.bin', 'claude');
 export const GEMINI_BIN = path.join(ROOT, 'node_modules', '.bin', 'gemini');
-export const QWEN_BIN = path.join(ROOT, 'node_modules', '.bin', 'qwen');
+// the package's own entry: node_modules/.bin/qwen may be the newer release installed beside it (QWEN_LATEST_BIN)
+export const QWEN_BIN = path.join(ROOT, 'node_modules', '@qwen-code', 'qwen-code', 'cli.js');
+/** Qwen Code's current release, a devDependency under the alias qwen-code-latest (a client in the e2e tests) */
+export const QWEN_LATEST_BIN = path.join(ROOT, 'node_modules', 'qwen-code-latest', 'cli-entry.js');
 export const CODEX_BIN = path.join(ROOT, 'node_modules', '.bin', 'codex');
 
 /** What makes the real Codex use a Responses-API fake: a model provider in ~/.codex/config.toml, and a key. */

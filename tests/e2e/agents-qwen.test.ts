@@ -23,6 +23,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStack, processTree, isAlive, waitFor, type TestStack } from '../helpers/server.js';
 import { QWEN_BIN } from '../helpers/claude-env.js';
+
+/** Qwen Code 0.15.10's own entry; QWEN_E2E_BIN runs the same tests against another release (e.g. QWEN_LATEST_BIN) */
+const QWEN = process.env.QWEN_E2E_BIN ?? QWEN_BIN;
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 
 const KEY = 'sk-cligate-user';
@@ -164,7 +167,7 @@ async function qwen(
   for (const [file, content] of Object.entries(opts.files ?? {})) await writeFile(path.join(cwd, file), content);
   const format = opts.format ?? 'stream-json';
   const t0 = Date.now();
-  const run = await execa(QWEN_BIN, ['-p', prompt, '--auth-type', 'openai', '--approval-mode', 'yolo', '-o', format, ...(opts.partial ? ['--include-partial-messages'] : [])], {
+  const run = await execa(QWEN, ['-p', prompt, '--auth-type', 'openai', '--approval-mode', 'yolo', '-o', format, ...(opts.partial ? ['--include-partial-messages'] : [])], {
     env: {
       HOME: home,
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -246,7 +249,8 @@ describe('Qwen Code -> cligate /v1/chat/completions -> openai-compatible', () =>
     expect(deltas.length, why(r)).toBeGreaterThan(1);
     expect(deltas.map((e) => e.event.delta.text).join('')).toBe('hello there in several pieces');
     expect(result(r)).toMatchObject({ is_error: false, result: 'hello there in several pieces' });
-    console.log(`[timing] qwen -p (stream-json, partial messages) via openai-compatible: ${r.ms} ms [${timeline(r)}]`);
+    const version = r.events.find((e) => e.type === 'system' && e.subtype === 'init')?.qwen_code_version;
+    console.log(`[timing] qwen ${version} -p (stream-json, partial messages) via openai-compatible: ${r.ms} ms [${timeline(r)}]`);
   });
 
   it('reasoning from the upstream is shown as a thinking block, the answer is only the text', async () => {
@@ -330,6 +334,7 @@ describe('Qwen Code -> cligate -> openai-compatible: images', () => {
         return image ? 'I see a single pixel.' : 'I see no image.';
       }),
     });
+    const from = tap.seen.length;
     const before = upstream.requests.length;
     const r = await qwen('image', 'describe @pixel.png', {
       files: { 'pixel.png': Buffer.from(PIXEL, 'base64') },
@@ -341,10 +346,13 @@ describe('Qwen Code -> cligate -> openai-compatible: images', () => {
     expect(r.run.exitCode, why(r, dump)).toBe(0);
     expect(result(r), why(r, dump)).toMatchObject({ is_error: false, result: 'I see a single pixel.' });
     expect(task, dump).toHaveLength(1);
-    const user = (task[0]!.body.messages as any[]).filter((m) => m.role === 'user').at(-1);
-    const image = (user.content as any[]).find((p) => p.type === 'image_url');
-    expect(image?.image_url.url, dump).toMatch(/^data:image\/png;base64,/);
-    expect(Buffer.from(image.image_url.url.split(',')[1], 'base64').subarray(0, 8)).toEqual(Buffer.from(PIXEL, 'base64').subarray(0, 8));
+    const imageOf = (body: any): string | undefined =>
+      ((body.messages as any[]).filter((m) => m.role === 'user').at(-1)?.content as any[] | undefined)?.find?.((p: any) => p.type === 'image_url')?.image_url.url;
+    // Qwen -> cligate: the picture as a data URL (0.15.10 sends the PNG as is; later releases re-encode it as JPEG)
+    const sent = imageOf(chatCalls(from).find((c) => !isMemoryCall(c.body))!.body);
+    expect(sent, dump).toMatch(/^data:image\/(png|jpeg);base64,/);
+    // cligate -> upstream: the same picture
+    expect(imageOf(task[0]!.body), dump).toBe(sent);
     console.log(`[timing] qwen -p with @pixel.png via openai-compatible: ${r.ms} ms [${timeline(r)}]`);
   });
 });

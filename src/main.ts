@@ -1,4 +1,4 @@
-/** Entry point: config, first-run API key prompt, start, and signal handling. */
+/** Entry point: config, first-run API key prompt, start, and signal handling (server/signals.ts). */
 import { config as loadDotenv } from 'dotenv';
 import { createInterface } from 'node:readline/promises';
 import { randomBytes } from 'node:crypto';
@@ -7,12 +7,19 @@ import { createLogger } from './log.js';
 import { startServer } from './server/start.js';
 import { killAllSync } from './runtime/process.js';
 import { removeAllSandboxesSync } from './runtime/sandbox.js';
+import { handleSignals } from './server/signals.js';
 
 loadDotenv({ quiet: true });
 
 async function askForApiKey(config: Config): Promise<Config> {
   if (config.API_KEY || !process.stdin.isTTY) return config;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // the terminal is in raw mode while it asks: Ctrl-C arrives as a key, not as a signal
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.stdout.write('\n');
+    process.exit(130);
+  });
   const answer = await rl.question('Enable API key protection? (y/N) ');
   rl.close();
   if (!/^y(es)?$/i.test(answer.trim())) return config;
@@ -39,21 +46,11 @@ async function main(): Promise<void> {
     removeAllSandboxesSync();
   });
 
-  const running = await startServer(config, log);
+  // handled from before the start: a stop during start-up waits for it, then drains
+  const starting = startServer(config, log);
+  handleSignals({ drain: async () => (await starting).close(), log });
+  const running = await starting;
   log.info({ url: running.url, host: config.HOST, port: running.port }, `cligate listening on ${config.HOST}:${running.port}`);
-
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    signals += 1;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    log.info({ signal }, 'shutting down');
-    void running.close().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {

@@ -84,6 +84,18 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
     // made on first use: most requests never log past the request line
     let child: Logger | undefined;
     const log = () => (child ??= deps.log.child({ requestId, dialect: surface.dialect }));
+    // how the answer ends when the server aborts it (the end of a drain's grace): at once, in its
+    // dialect, whatever the provider is still doing; a stream replaces this once it can open
+    let endNow = (e: CligateError) => {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      sendError(res, surface, e, log());
+    };
+    const onAbort = () => {
+      const reason: unknown = ctl.signal.reason;
+      if (reason instanceof ClientClosed || res.writableEnded) return;
+      endNow(toCligateError(reason));
+    };
+    ctl.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const info = requestInfo(req);
       const chat = await surface.decode(req.body, info);
@@ -146,6 +158,16 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         res.write(frames.join(''));
       };
       let opened = false;
+      endNow = (e) => {
+        if (!opened) {
+          res.setHeader('Connection', 'close');
+          return sendError(res, surface, e, log());
+        }
+        res.locals.streamError = e;
+        log().warn({ err: e.message, code: e.code }, 'stream ended by the server');
+        write(encoder.error(e));
+        res.end();
+      };
       const open = () => {
         if (opened || res.writableEnded) return;
         opened = true;
@@ -175,6 +197,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         write(await encoder.end());
         res.end();
       } catch (err) {
+        if (res.writableEnded) return; // already ended by the server (endNow)
         if (!opened) throw err;
         const e = toCligateError(err);
         res.locals.streamError = e;
@@ -185,11 +208,16 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         clearInterval(keepalive);
       }
     } catch (err) {
-      if (ctl.signal.aborted && ctl.signal.reason instanceof ClientClosed) return;
+      if (ctl.signal.aborted && (ctl.signal.reason instanceof ClientClosed || res.writableEnded)) return;
       sendError(res, surface, toCligateError(err), log());
     } finally {
       res.off('close', onClose);
-      done();
+      ctl.signal.removeEventListener('abort', onAbort);
+      // in flight until the last bytes have left: a drain closes the sockets only after that
+      if (res.writableEnded && !res.writableFinished && !res.destroyed) {
+        res.once('finish', done);
+        res.once('close', done);
+      } else done();
     }
   };
 }

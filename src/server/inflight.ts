@@ -13,7 +13,7 @@ export class InFlight {
   add(ctl: AbortController): () => void {
     this.active.add(ctl);
     return () => {
-      this.active.delete(ctl);
+      if (!this.active.delete(ctl)) return; // already out
       if (this.active.size === 0) {
         this.waiters.forEach((w) => w());
         this.waiters = [];

@@ -5,7 +5,8 @@ type OpenAIMessage = Record<string, unknown>;
 
 function userContent(parts: ContentPart[]): string | Record<string, unknown>[] {
   const images = parts.some((p) => p.type === 'image');
-  if (!images) return parts.filter((p) => p.type === 'text').map((p) => (p as { text: string }).text).join('');
+  // separate blocks stay apart (a <system-reminder> block must not run into the prompt after it)
+  if (!images) return parts.filter((p) => p.type === 'text').map((p) => (p as { text: string }).text).join('\n');
   return parts.flatMap((p): Record<string, unknown>[] => {
     if (p.type === 'text') return [{ type: 'text', text: p.text }];
     if (p.type === 'image') return [{ type: 'image_url', image_url: { url: p.data ? `data:${p.mediaType ?? 'image/png'};base64,${p.data}` : p.url } }];

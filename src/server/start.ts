@@ -3,6 +3,7 @@
  * on shutdown (stop accepting, let running requests finish within the grace
  * period, then abort the rest, which kills their CLI trees and removes sandboxes).
  */
+import { warmTokenizer } from '../features/token-estimate.js';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -113,6 +114,8 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // the token estimator's tables are built once listening, not in the first request that needs them
+  setTimeout(warmTokenizer, 0).unref();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
 
   let closing: Promise<void> | undefined;

@@ -26,6 +26,11 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: list.default(['*']),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb|gb)?$/i, 'a size such as 10mb').default('10mb'),
+  // ms a request body may take to arrive (then 408 and the connection closed; 0 = no limit)
+  BODY_TIMEOUT: int(0).default(30_000),
+  // ms a client may take to send the request headers, and an idle keep-alive connection stays open
+  HEADERS_TIMEOUT: int(1).default(60_000),
+  KEEPALIVE_TIMEOUT: int(1).default(65_000),
 
   // "alias=target" pairs, comma-separated; a target may be provider-qualified ("fast=claude-cli/claude-haiku-4-5")
   MODEL_ALIASES: z
@@ -48,7 +53,10 @@ export const configSchema = z.object({
 
   CLAUDE_CLI_PATH: z.string().min(1).default('claude'),
   CLAUDE_MODELS: list.default(['claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5']),
+  // empty (set, to nothing) means no tools at all
   CLAUDE_ALLOWED_TOOLS: list.default(['WebSearch', 'WebFetch']),
+  // ms answer text of a CLI with tools is held (at most) to tell a tool preamble from the answer (0 = not held)
+  PREAMBLE_HOLD_MS: int(0).default(1000),
   SANDBOX_TEMPLATE_DIR: z.string().default(''),
 
   GEMINI_CLI_PATH: z.string().min(1).default('gemini'),
@@ -171,10 +179,13 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** variables whose empty value says "none" (CLAUDE_ALLOWED_TOOLS= : no tools), not "the default" */
+const EMPTY_MEANS_NONE = new Set(['CLAUDE_ALLOWED_TOOLS']);
+
 /** Parse an environment into a Config, or throw a message that names each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  // API_KEY is the one variable whose empty value is meaningful ("no key"), so keep it.
+  // an empty value means the default, except where empty is a setting of its own
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || EMPTY_MEANS_NONE.has(k))));
   const result = configSchema.safeParse(present);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

@@ -38,4 +38,14 @@ describe('configuration', () => {
     expect(c.CORS_ORIGINS).toEqual(['http://a', 'http://b']);
     expect(c.RATE_LIMIT_ENABLED).toBe(false);
   });
+
+  it('CLAUDE_ALLOWED_TOOLS set empty means no tools (unset: the default two); other empty values mean the default', () => {
+    expect(loadConfig({ CLAUDE_ALLOWED_TOOLS: '' }).CLAUDE_ALLOWED_TOOLS).toEqual([]);
+    expect(loadConfig({}).CLAUDE_ALLOWED_TOOLS).toEqual(['WebSearch', 'WebFetch']);
+    expect(loadConfig({ PORT: '', BODY_TIMEOUT: '' })).toMatchObject({ PORT: 8000, BODY_TIMEOUT: 30_000 });
+  });
+
+  it('lifecycle defaults: body, headers and keep-alive timeouts, the preamble hold', () => {
+    expect(loadConfig({})).toMatchObject({ BODY_TIMEOUT: 30_000, HEADERS_TIMEOUT: 60_000, KEEPALIVE_TIMEOUT: 65_000, PREAMBLE_HOLD_MS: 1000 });
+  });
 });

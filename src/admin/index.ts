@@ -11,7 +11,7 @@ import { Unauthorized } from '../core/errors.js';
 import { openaiSurface } from '../surfaces/openai/index.js';
 import { AdminAuth, COOKIE, disabled } from './auth.js';
 import { parse } from './validate.js';
-import { refuseDeepJson } from '../server/errors.js';
+import { jsonBody } from '../server/body.js';
 import type { AdminDeps } from './deps.js';
 import { accountRoutes } from './accounts.js';
 import { modelRoutes } from './models.js';
@@ -33,7 +33,8 @@ export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: readonly Req
     res.set('Cache-Control', 'no-store');
     next();
   });
-  r.use(express.json({ limit: '20mb', strict: false, verify: refuseDeepJson }));
+  // account imports may be large; a slow body still gets BODY_TIMEOUT
+  r.use(jsonBody({ limit: '20mb', timeoutMs: d.config.BODY_TIMEOUT }) as unknown as RequestHandler);
 
   r.get('/session', (req, res) => {
     if (!auth.enabled) throw disabled();

@@ -15,6 +15,7 @@ import { runCli, type CliExit, type CliRun } from './process.js';
 import type { WorkerPool } from './pool.js';
 import type { SessionCleanup } from './session-cleanup.js';
 import type { WarmPool, WarmSpec } from './warm-pool.js';
+import { HOLD_MS, type PreambleFilter } from './preamble.js';
 
 export interface CliRuntime {
   pool: WorkerPool;
@@ -26,12 +27,16 @@ export interface CliRuntime {
   cleanup?: SessionCleanup;
   /** pre-started processes for invocations marked `warm` */
   warm?: WarmPool;
+  /** longest answer text is held to tell a tool preamble from the answer (PREAMBLE_HOLD_MS; default HOLD_MS) */
+  preambleHoldMs?: number;
 }
 
 /** Reads one CLI's stdout; each provider has its own. */
 export interface CliTranslator {
   feed(line: string): StreamPart[];
   finish(exit: CliExit): { parts: StreamPart[]; error?: CligateError };
+  /** its preamble hold, released here once it has held text for preambleHoldMs */
+  readonly answer?: Pick<PreambleFilter, 'heldSince' | 'release'>;
 }
 
 export interface CliInvocation {
@@ -103,16 +108,28 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
           void run.kill();
         }, rt.firstTokenMs)
       : undefined;
+    // keepalives only say the CLI is alive; the answer starting is what counts
+    const started = (parts: StreamPart[]) => {
+      if (firstToken && parts.some((p) => p.type !== 'keepalive')) {
+        clearTimeout(firstToken);
+        firstToken = undefined;
+      }
+      return parts;
+    };
+    const lines = run.lines()[Symbol.asyncIterator]();
     try {
-      for await (const line of run.lines()) {
-        for (const part of inv.translator.feed(line)) {
-          // keepalives only say the CLI is alive; the answer starting is what counts
-          if (firstToken && part.type !== 'keepalive') {
-            clearTimeout(firstToken);
-            firstToken = undefined;
-          }
-          yield part;
+      // a read outlives a hold that runs out before its line comes: it is awaited again
+      let read: Promise<IteratorResult<string>> | undefined;
+      for (;;) {
+        read ??= lines.next();
+        const next = await lineOrHoldOver(read, inv.translator.answer, rt.preambleHoldMs ?? HOLD_MS);
+        if (next === 'hold over') {
+          yield* started(inv.translator.answer!.release());
+          continue;
         }
+        read = undefined;
+        if (next.done) break;
+        yield* started(inv.translator.feed(next.value));
       }
       const exit = await run.exit;
       if (silent) {
@@ -136,6 +153,8 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
       if (firstToken) clearTimeout(firstToken);
       await run.kill();
       await run.exit;
+      // a consumer that stopped early: the reader closes (a read still pending ends with the process)
+      await lines.return?.();
     }
   } finally {
     release();
@@ -152,5 +171,24 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
         (err) => ctx.log.warn({ err: String(err) }, 'sandbox or session cleanup failed'),
       );
     }
+  }
+}
+
+/** the line being read; or 'hold over' when answer text has been held for `holdMs` before it comes */
+async function lineOrHoldOver(
+  read: Promise<IteratorResult<string>>,
+  hold: CliTranslator['answer'],
+  holdMs: number,
+): Promise<IteratorResult<string> | 'hold over'> {
+  const since = hold?.heldSince;
+  if (since === undefined) return read;
+  const left = since + holdMs - performance.now();
+  if (left <= 0) return 'hold over';
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<'hold over'>((resolve) => (timer = setTimeout(resolve, left, 'hold over')));
+  try {
+    return await Promise.race([read, over]);
+  } finally {
+    clearTimeout(timer);
   }
 }

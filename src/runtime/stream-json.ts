@@ -27,7 +27,8 @@ export function toUsage(u: ClaudeUsage): Usage {
 }
 
 export class StreamJsonTranslator {
-  private readonly answer: PreambleFilter;
+  /** the preamble hold (the runner releases it when PREAMBLE_HOLD_MS runs out) */
+  readonly answer: PreambleFilter;
   private sawStreamEvents = false;
   private result?: Extract<ClaudeLine, { type: 'result' }>;
 

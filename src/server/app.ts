@@ -16,7 +16,8 @@ import { geminiSurface, backendProxySurface } from '../surfaces/gemini/index.js'
 import type { Surface } from '../surfaces/types.js';
 import { chatHandler, type ChatHandlerDeps } from './chat-handler.js';
 import { countTokensHandler } from './count-handler.js';
-import { errorHandler, refuseDeepJson } from './errors.js';
+import { errorHandler } from './errors.js';
+import { jsonBody } from './body.js';
 import { requireApiKey } from './auth.js';
 import { perMinute } from './rate-limit.js';
 import { requestLog } from './request-log.js';
@@ -65,8 +66,8 @@ export function createApp(deps: AppDeps) {
   const chatLimit = limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat');
   const countLimit = limits(config.RATE_LIMIT_COUNT_TOKENS_PER_MINUTE, 'count-tokens');
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
-  // non-strict: a JSON string or array is valid JSON, and the surface says it must be an object
-  const json = express.json({ limit: config.BODY_LIMIT, strict: false, verify: refuseDeepJson });
+  // within BODY_LIMIT and BODY_TIMEOUT, or 413 / 408 in the route's dialect (body.ts)
+  const json = jsonBody({ limit: config.BODY_LIMIT, timeoutMs: config.BODY_TIMEOUT });
   const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), internalApiKey: config.INTERNAL_API_KEY, log, historyChars: config.HISTORY_ENABLED ? config.HISTORY_MAX_CHARS : 0 };
   const apiKey = requireApiKey(config.API_KEY);
   // the Responses dialect keeps answers for previous_response_id (in Redis when instances share state)
@@ -88,7 +89,7 @@ export function createApp(deps: AppDeps) {
   // express-rate-limit and body-parser are connect-style and work on node's own objects (the hot routes set req.ip)
   const hotChatLimit = chatLimit as unknown as ApiHandler[];
   const hotCountLimit = countLimit as unknown as ApiHandler[];
-  const hotJson = json as unknown as ApiHandler;
+  const hotJson = json;
   const before = [logRequest, apiCors];
   const exact = new Map<string, HotMatch>([
     ['/v1/chat/completions', { handlers: [...before, enter(openaiSurface), ...hotChatLimit, hotJson, chatHandler(openaiSurface, chatDeps)] }],
@@ -169,9 +170,10 @@ export function createApp(deps: AppDeps) {
     req.params.method = name;
     next();
   };
-  apiAi.post('/generate', named('generate'), ...chatLimit, json, proxyChat);
-  apiAi.post('/generate-stream', named('generate-stream'), ...chatLimit, json, proxyChat);
-  apiAi.post('/count-tokens', ...countLimit, json, countTokensHandler(backendProxySurface));
+  const expressJson = json as unknown as RequestHandler;
+  apiAi.post('/generate', named('generate'), ...chatLimit, expressJson, proxyChat);
+  apiAi.post('/generate-stream', named('generate-stream'), ...chatLimit, expressJson, proxyChat);
+  apiAi.post('/count-tokens', ...countLimit, expressJson, countTokensHandler(backendProxySurface));
   apiAi.post('/embed', (_req, _res, next) =>
     next(
       new NotImplemented('No embedding provider is configured: none of the configured providers can embed.', {

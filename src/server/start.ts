@@ -63,7 +63,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     onError: (err) => log.warn({ err: String(err) }, 'session cleanup failed'),
   });
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
-  const runtime = { pool, templateDir, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup, warm };
+  const runtime = { pool, templateDir, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup, warm, preambleHoldMs: config.PREAMBLE_HOLD_MS };
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
   const shared = config.REDIS_URL ? await RedisState.connect(config.REDIS_URL, config.REDIS_PREFIX) : new MemoryState();
   await store.share(shared);
@@ -104,11 +104,13 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   }
   const { handle, inflight } = createApp({ config, router, pool, warm, log, images, admin, metrics, shared, isDraining: () => draining });
 
-  const server = http.createServer(handle);
-  // streams may legitimately stay open for MAX_TIMEOUT; node's defaults would cut them
+  // node checks the headers timeout this often (its default, 30 s, would double a short one)
+  const server = http.createServer({ connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT) }, handle);
+  // node's request timeout would answer a slow body with a bare 408; BODY_TIMEOUT answers it in the
+  // route's dialect (body.ts). Once the request is in, the answer may stream for up to MAX_TIMEOUT.
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = config.HEADERS_TIMEOUT;
+  server.keepAliveTimeout = config.KEEPALIVE_TIMEOUT;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());

@@ -16,7 +16,8 @@ function upstreamStatus(message: string): number | undefined {
 }
 
 export class CodexStreamTranslator {
-  private readonly answer = new PreambleFilter(true);
+  /** the preamble hold (the runner releases it when PREAMBLE_HOLD_MS runs out) */
+  readonly answer = new PreambleFilter(true);
   private done?: Extract<CodexLine, { type: 'turn.completed' }>;
   private failed?: string;
   private lastError?: string;

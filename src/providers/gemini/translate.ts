@@ -21,7 +21,8 @@ export function statsToUsage(s: GeminiStats) {
 }
 
 export class GeminiStreamTranslator {
-  private readonly answer: PreambleFilter;
+  /** the preamble hold (the runner releases it when PREAMBLE_HOLD_MS runs out) */
+  readonly answer: PreambleFilter;
   private result?: Extract<GeminiLine, { type: 'result' }>;
 
   constructor(holdBack: boolean) {

@@ -21,15 +21,22 @@ let cleanupHome: (() => Promise<void>) | undefined;
 let serverPid: number | undefined;
 
 afterEach(async () => {
+  // through npm the server (and node --watch) run in npm's own process group: all of it goes
+  if (server?.spawnargs[0] === 'npm') {
+    try {
+      process.kill(-server.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
   if (server?.exitCode === null) server.kill('SIGKILL');
-  // through npm: the server is npm's child
   if (serverPid && isAlive(serverPid)) process.kill(serverPid, 'SIGKILL');
   serverPid = undefined;
   await fake?.close();
   await cleanupHome?.();
 });
 
-async function startServerProcess(extra: Record<string, string>, opts: { npm?: boolean } = {}) {
+async function startServerProcess(extra: Record<string, string>, opts: { npm?: 'start' | 'dev' } = {}) {
   fake = await startFakeAnthropic();
   const claude = await claudeTestEnv(fake.url);
   cleanupHome = claude.cleanup;
@@ -152,7 +159,7 @@ describe('SIGTERM', () => {
 describe('npm start', () => {
   it('SIGTERM to the npm process drains the server once: the open stream ends in its dialect, both exit within the grace, nothing is left', async () => {
     const grace = 3000;
-    const { url, child, serverPid: pid, exited, output } = await startServerProcess({ SHUTDOWN_GRACE: String(grace), SSE_KEEPALIVE_INTERVAL: '0.5' }, { npm: true });
+    const { url, child, serverPid: pid, exited, output } = await startServerProcess({ SHUTDOWN_GRACE: String(grace), SSE_KEEPALIVE_INTERVAL: '0.5' }, { npm: 'start' });
     expect(pid).not.toBe(child.pid); // npm runs the server as a child of its own
     // longer than the grace: still streaming when it ends
     fake!.setScript({ reply: Array.from({ length: 100 }, (_, i) => `w${i}`).join(' '), chunks: 100, chunkDelayMs: 200 });
@@ -191,12 +198,16 @@ describe('npm start', () => {
   });
 
   it('SIGINT to the whole process group (Ctrl-C) is one drain, not an emergency exit: the running stream finishes', async () => {
-    const { url, child, serverPid: pid, exited, output } = await startServerProcess({ SHUTDOWN_GRACE: '20000', LOG_LEVEL: 'debug' }, { npm: true });
+    const { url, child, serverPid: pid, exited, output } = await startServerProcess({ SHUTDOWN_GRACE: '20000', LOG_LEVEL: 'debug' }, { npm: 'start' });
     const reply = Array.from({ length: 15 }, (_, i) => `word${i}`).join(' ');
-    fake!.setScript({ reply, chunks: 15, chunkDelayMs: 100 });
+    fake!.setScript({ reply, chunks: 15, chunkDelayMs: 300 });
     const answer = open(url, 'anthropic', true);
-    await answer.first;
-    const tree = await cliTree(pid);
+    let tree = { pids: [] as number[], sandboxes: [] as string[] };
+    await waitFor(async () => {
+      tree = await cliTree(pid);
+      return tree.sandboxes.length > 0 && fake!.requests.length > 0;
+    }, 10000);
+    expect(tree.sandboxes.length).toBe(1);
 
     process.kill(-child.pid!, 'SIGINT'); // the group: npm and the server, as a terminal's Ctrl-C
     const r = await answer.done;
@@ -213,13 +224,14 @@ describe('npm start', () => {
     console.log(`SIGINT to the group: ${count(output(), 'signal relayed again')} relayed deliveries taken for the same stop`);
     expect(count(output(), 'shutting down: draining')).toBe(1);
     expect(output()).not.toMatch(/exiting now|already draining/);
-    expect(tree.pids.filter((p) => p !== pid).every((p) => !isAlive(p))).toBe(true);
+    expect(await waitFor(() => tree.pids.every((p) => !isAlive(p)), 3000)).toBe(true);
+    expect(tree.sandboxes.every((s) => !existsSync(s))).toBe(true);
   });
 
   it('streams still open when the grace ends get their dialect\'s terminal error, other requests a 503 in theirs, before the sockets close', async () => {
     const grace = 2000;
     const dialects: Dialect[] = ['openai', 'anthropic', 'gemini', 'responses'];
-    const { url, child, serverPid: pid, exited } = await startServerProcess({ SHUTDOWN_GRACE: String(grace), SSE_KEEPALIVE_INTERVAL: '0.5', WORKER_CONCURRENCY: '8' }, { npm: true });
+    const { url, child, serverPid: pid, exited } = await startServerProcess({ SHUTDOWN_GRACE: String(grace), SSE_KEEPALIVE_INTERVAL: '0.5', WORKER_CONCURRENCY: '8' }, { npm: 'start' });
     fake!.setScript({ reply: Array.from({ length: 300 }, (_, i) => `w${i}`).join(' '), chunks: 300, chunkDelayMs: 100 });
     const answers = dialects.flatMap((d) => [open(url, d, true), open(url, d, false)]);
     // every stream open, every CLI talking to the upstream
@@ -257,6 +269,35 @@ describe('npm start', () => {
       }
     }
     expect(await exited).toBe(0);
+    expect(await waitFor(() => tree.pids.every((p) => !isAlive(p)), 3000)).toBe(true);
+    expect(tree.sandboxes.every((s) => !existsSync(s))).toBe(true);
+  });
+});
+
+describe('npm run dev', () => {
+  it('Ctrl-C (SIGINT to the group) stops it cleanly: one drain, the running stream finishes, nothing left', async () => {
+    const { url, child, serverPid: pid, exited, output } = await startServerProcess({ SHUTDOWN_GRACE: '20000', LOG_LEVEL: 'debug' }, { npm: 'dev' });
+    const reply = Array.from({ length: 10 }, (_, i) => `word${i}`).join(' ');
+    fake!.setScript({ reply, chunks: 10, chunkDelayMs: 300 });
+    const answer = open(url, 'openai', true);
+    let tree = { pids: [] as number[], sandboxes: [] as string[] };
+    await waitFor(async () => {
+      tree = await cliTree(pid);
+      return tree.sandboxes.length > 0 && fake!.requests.length > 0;
+    }, 10000);
+    expect(tree.sandboxes.length).toBe(1);
+
+    // the group: npm, node --watch and the server; npm and the watcher each relay it too
+    process.kill(-child.pid!, 'SIGINT');
+    const r = await answer.done;
+    expect(checkResponse('openai', true, r.status, r.contentType, r.text)).toBeUndefined();
+    expect(r.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(r.text).not.toMatch(/"error"/);
+    expect(await exited).toBe(0);
+    expect(await waitFor(() => !isAlive(pid), 3000)).toBe(true);
+    console.log(`npm run dev, Ctrl-C: ${count(output(), 'signal relayed again')} relayed deliveries taken for the same stop`);
+    expect(count(output(), 'shutting down: draining')).toBe(1);
+    expect(output()).not.toMatch(/exiting now|already draining/);
     expect(await waitFor(() => tree.pids.every((p) => !isAlive(p)), 3000)).toBe(true);
     expect(tree.sandboxes.every((s) => !existsSync(s))).toBe(true);
   });

@@ -1,7 +1,7 @@
 /**
  * Runs cligate as its own process: `node --import tsx src/main.ts`, which is what `npm start`
- * execs; or `npm start` itself (`npm: true`), in a process group of its own as a terminal
- * would start it, for tests of signals sent to npm or to the whole group.
+ * execs; or `npm start` / `npm run dev` itself (`npm: 'start' | 'dev'`), in a process group of
+ * its own as a terminal would start it, for tests of signals sent to npm or to the whole group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
@@ -20,11 +20,11 @@ export interface ServerProcess {
 }
 
 /** Starts the server on a free port; LOG_LEVEL must let the "listening" info line through. */
-export async function spawnServer(env: Record<string, string>, opts: { npm?: boolean } = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, opts: { npm?: 'start' | 'dev' } = {}): Promise<ServerProcess> {
   // the account store goes in the test HOME (HOME is always a throwaway one here)
   const fullEnv = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'false', ...(env.HOME ? { DATA_DIR: path.join(env.HOME, 'data') } : {}), ...env };
   const child = opts.npm
-    ? spawn('npm', ['start'], {
+    ? spawn('npm', ['run', opts.npm], {
         cwd: ROOT,
         // npm asks the registry whether it is outdated unless told not to
         env: { npm_config_update_notifier: 'false', ...fullEnv },

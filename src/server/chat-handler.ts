@@ -75,7 +75,6 @@ export function requestInfo(req: ApiRequest): RequestInfo {
 export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
   return async (req: ApiRequest, res: ApiResponse): Promise<void> => {
     const ctl = new AbortController();
-    const done = deps.inflight.add(ctl);
     const onClose = () => {
       if (!res.writableFinished) ctl.abort(new ClientClosed());
     };
@@ -84,18 +83,15 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
     // made on first use: most requests never log past the request line
     let child: Logger | undefined;
     const log = () => (child ??= deps.log.child({ requestId, dialect: surface.dialect }));
-    // how the answer ends when the server aborts it (the end of a drain's grace): at once, in its
-    // dialect, whatever the provider is still doing; a stream replaces this once it can open
+    // how the answer ends when the server ends it (a drain's grace is over): at once, in its
+    // dialect, before the abort reaches the provider; a stream replaces it once it can open
     let endNow = (e: CligateError) => {
       if (!res.headersSent) res.setHeader('Connection', 'close');
       sendError(res, surface, e, log());
     };
-    const onAbort = () => {
-      const reason: unknown = ctl.signal.reason;
-      if (reason instanceof ClientClosed || res.writableEnded) return;
-      endNow(toCligateError(reason));
-    };
-    ctl.signal.addEventListener('abort', onAbort, { once: true });
+    const done = deps.inflight.add(ctl, (reason) => {
+      if (!res.writableEnded) endNow(toCligateError(reason));
+    });
     try {
       const info = requestInfo(req);
       const chat = await surface.decode(req.body, info);
@@ -212,7 +208,6 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       sendError(res, surface, toCligateError(err), log());
     } finally {
       res.off('close', onClose);
-      ctl.signal.removeEventListener('abort', onAbort);
       // in flight until the last bytes have left: a drain closes the sockets only after that
       if (res.writableEnded && !res.writableFinished && !res.destroyed) {
         res.once('finish', done);

@@ -228,6 +228,15 @@ describe('npm start', () => {
     expect(tree.sandboxes.every((s) => !existsSync(s))).toBe(true);
   });
 
+  it('SIGTERM to the whole process group (kill -- -PGID) is one drain too', async () => {
+    const { child, serverPid: pid, exited, output } = await startServerProcess({ LOG_LEVEL: 'debug' }, { npm: 'start' });
+    process.kill(-child.pid!, 'SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await waitFor(() => !isAlive(pid), 3000)).toBe(true);
+    expect(count(output(), 'shutting down: draining')).toBe(1);
+    expect(output()).not.toMatch(/exiting now|already draining/);
+  });
+
   it('streams still open when the grace ends get their dialect\'s terminal error, other requests a 503 in theirs, before the sockets close', async () => {
     const grace = 2000;
     const dialects: Dialect[] = ['openai', 'anthropic', 'gemini', 'responses'];

@@ -11,15 +11,14 @@
  * - Codex's default config declares the hosted web_search tool: refused with a clear message by a
  *   provider that cannot run it (openai-compatible), run by one that can (claude-cli).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa, type Result } from 'execa';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startStack, type TestStack } from '../helpers/server.js';
-import { expectNoProcessesLeft, startTap, type Seen } from '../helpers/client-run.js';
+import { type TestStack } from '../helpers/server.js';
+import { useClientStack, type Tap } from '../helpers/client-run.js';
 import { CODEX_BIN } from '../helpers/claude-env.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { type FakeOpenAI } from '../fakes/openai.js';
 
 const KEY = 'sk-cligate-user';
 /** a model only the OpenAI-compatible upstream serves */
@@ -28,23 +27,9 @@ const LOCAL = 'local-coder';
 let root: string;
 let upstream: FakeOpenAI;
 let stack: TestStack;
-let tap: Awaited<ReturnType<typeof startTap>>;
+let tap: Tap;
 
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'cligate-agents-codex-'));
-  upstream = await startFakeOpenAI();
-  stack = await startStack({ API_KEY: KEY, OPENAI_COMPATIBLE_BASE_URL: `${upstream.url}/v1`, OPENAI_COMPATIBLE_MODELS: LOCAL });
-  tap = await startTap(stack.url);
-});
-afterAll(async () => {
-  await tap?.close();
-  await stack?.close();
-  await upstream?.close();
-  await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-});
-afterEach(async () => {
-  await expectNoProcessesLeft(root);
-});
+useClientStack('codex', { key: KEY, models: LOCAL }, (s) => ({ root, upstream, stack, tap } = s));
 
 
 /** the config.toml a user writes to put Codex in front of cligate */

@@ -20,16 +20,15 @@
  * of its own): the fake answers it with text, by its content. Each run has its own HOME, TMPDIR and cwd;
  * no process may outlive a test.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa, type Result } from 'execa';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startStack, waitFor, type TestStack } from '../helpers/server.js';
-import { expectNoProcessesLeft, startTap } from '../helpers/client-run.js';
+import { waitFor, type TestStack } from '../helpers/server.js';
+import { useClientStack, type Tap } from '../helpers/client-run.js';
 import { QWEN_LATEST_BIN } from '../helpers/claude-env.js';
 import { PIXEL_PNG, textOf, toolText, imageParts } from '../helpers/opencode-like.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { type FakeOpenAI } from '../fakes/openai.js';
 
 const KEY = 'sk-cligate-user';
 /** a model only the OpenAI-compatible upstream serves */
@@ -41,23 +40,9 @@ const TEST_TIMEOUT = 120_000;
 let root: string;
 let upstream: FakeOpenAI;
 let stack: TestStack;
-let tap: Awaited<ReturnType<typeof startTap>>;
+let tap: Tap;
 
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'cligate-agents-qwen-latest-'));
-  upstream = await startFakeOpenAI();
-  stack = await startStack({ API_KEY: KEY, OPENAI_COMPATIBLE_BASE_URL: `${upstream.url}/v1`, OPENAI_COMPATIBLE_MODELS: `${LOCAL},${CLAUDE}` });
-  tap = await startTap(stack.url);
-});
-afterAll(async () => {
-  await tap?.close();
-  await stack?.close();
-  await upstream?.close();
-  await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-});
-afterEach(async () => {
-  await expectNoProcessesLeft(root);
-});
+useClientStack('qwen-latest', { key: KEY, models: `${LOCAL},${CLAUDE}` }, (s) => ({ root, upstream, stack, tap } = s));
 
 interface QwenRun {
   run: Result;

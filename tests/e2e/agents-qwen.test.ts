@@ -14,19 +14,17 @@
  * Qwen may make a background "managed memory extraction" call after the task: the fake answers it
  * without tools, by its content. Each run has its own HOME and cwd; no process may outlive a test.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa, type Result } from 'execa';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startStack, processTree, isAlive, waitFor, type TestStack } from '../helpers/server.js';
+import { type TestStack } from '../helpers/server.js';
+import { useClientStack, type Tap } from '../helpers/client-run.js';
 import { QWEN_BIN } from '../helpers/claude-env.js';
 
 /** Qwen Code 0.15.10's own entry; QWEN_E2E_BIN runs the same tests against another release (e.g. QWEN_LATEST_BIN) */
 const QWEN = process.env.QWEN_E2E_BIN ?? QWEN_BIN;
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { type FakeOpenAI } from '../fakes/openai.js';
 
 const KEY = 'sk-cligate-user';
 /** a model only the OpenAI-compatible upstream serves */
@@ -39,107 +37,7 @@ let upstream: FakeOpenAI;
 let stack: TestStack;
 let tap: Tap;
 
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'cligate-agents-qwen-'));
-  upstream = await startFakeOpenAI();
-  stack = await startStack({ API_KEY: KEY, OPENAI_COMPATIBLE_BASE_URL: `${upstream.url}/v1`, OPENAI_COMPATIBLE_MODELS: LOCAL });
-  tap = await startTap(stack.url);
-});
-afterAll(async () => {
-  await tap?.close();
-  await stack?.close();
-  await upstream?.close();
-  await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-});
-afterEach(async () => {
-  await expectNoProcessesLeft();
-});
-
-interface Seen {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-  status?: number;
-  /** what cligate answered, as text (SSE or JSON) */
-  response: string;
-  /** when the request arrived and when cligate's answer ended (Date.now()) */
-  at: number;
-  end?: number;
-}
-interface Tap {
-  url: string;
-  seen: Seen[];
-  close(): Promise<void>;
-}
-
-/** a pass-through in front of cligate that keeps what the client sent and what cligate answered */
-async function startTap(target: string): Promise<Tap> {
-  const seen: Seen[] = [];
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
-    let body: unknown;
-    try {
-      body = raw.length ? JSON.parse(raw.toString()) : undefined;
-    } catch {
-      body = `<${raw.length} bytes, not JSON>`;
-    }
-    const entry: Seen = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, response: '', at: Date.now() };
-    seen.push(entry);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!['host', 'content-length', 'connection'].includes(k) && v !== undefined) headers[k] = String(v);
-    try {
-      const up = await fetch(`${target}${req.url}`, { method: req.method, headers, body: raw.length ? raw : undefined });
-      entry.status = up.status;
-      const out: Record<string, string> = {};
-      up.headers.forEach((v, k) => {
-        if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) out[k] = v;
-      });
-      res.writeHead(up.status, out);
-      const decoder = new TextDecoder();
-      for await (const c of up.body ?? []) {
-        entry.response += decoder.decode(c as Uint8Array, { stream: true });
-        res.write(c);
-      }
-      entry.end = Date.now();
-      res.end();
-    } catch (err) {
-      res.destroy(err as Error);
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
-/** processes anywhere whose working directory or command line is under `dir` (the client's HOME, cwd, …) */
-async function processesUnder(dir: string): Promise<string[]> {
-  const { readdir, readlink, readFile: read } = await import('node:fs/promises');
-  const out: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid || !isAlive(Number(pid))) continue;
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    const cmd = (await read(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim();
-    if (cwd.startsWith(dir) || cmd.includes(dir)) out.push(`${pid} (cwd ${cwd}): ${cmd}`);
-  }
-  return out;
-}
-
-/** nothing is left running: no child of this process, no process of the client's (its shells, helpers) */
-async function expectNoProcessesLeft(): Promise<void> {
-  const children = async () => (await processTree(process.pid)).filter((p) => p !== process.pid && isAlive(p));
-  const clean = await waitFor(async () => (await children()).length === 0 && (await processesUnder(root)).length === 0, 10_000, 100);
-  if (!clean) {
-    const left = await children();
-    const ps = left.length ? (await execa('ps', ['-o', 'pid,args', '-p', left.join(',')], { reject: false })).stdout : '';
-    expect.fail(`processes left behind:\n${ps}\n${(await processesUnder(root)).join('\n')}`);
-  }
-}
+useClientStack('qwen', { key: KEY, models: LOCAL }, (s) => ({ root, upstream, stack, tap } = s));
 
 interface QwenRun {
   run: Result;

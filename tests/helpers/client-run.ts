@@ -6,8 +6,12 @@
 import { execa } from 'execa';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect } from 'vitest';
-import { isAlive, processTree, waitFor } from './server.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { isAlive, processTree, startStack, waitFor, type TestStack } from './server.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 
 export interface Seen {
   method: string;
@@ -16,10 +20,21 @@ export interface Seen {
   body: any;
   /** cligate's answer status */
   status?: number;
+  /** what cligate answered, as text (SSE or JSON) */
+  response: string;
+  /** when the request arrived and when cligate's answer ended (Date.now()) */
+  at: number;
+  end?: number;
 }
 
-/** a pass-through in front of cligate that keeps what the client sent */
-export async function startTap(target: string): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+export interface Tap {
+  url: string;
+  seen: Seen[];
+  close(): Promise<void>;
+}
+
+/** a pass-through in front of cligate that keeps what the client sent and what cligate answered */
+export async function startTap(target: string): Promise<Tap> {
   const seen: Seen[] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -31,7 +46,7 @@ export async function startTap(target: string): Promise<{ url: string; seen: See
     } catch {
       body = raw.toString();
     }
-    const entry: Seen = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+    const entry: Seen = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, response: '', at: Date.now() };
     seen.push(entry);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!['host', 'content-length', 'connection'].includes(k) && v !== undefined) headers[k] = String(v);
@@ -43,7 +58,12 @@ export async function startTap(target: string): Promise<{ url: string; seen: See
         if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) out[k] = v;
       });
       res.writeHead(up.status, out);
-      for await (const c of up.body ?? []) res.write(c);
+      const decoder = new TextDecoder();
+      for await (const c of up.body ?? []) {
+        entry.response += decoder.decode(c as Uint8Array, { stream: true });
+        res.write(c);
+      }
+      entry.end = Date.now();
       res.end();
     } catch (err) {
       res.destroy(err as Error);
@@ -79,4 +99,51 @@ export async function expectNoProcessesLeft(root: string): Promise<void> {
     const ps = left.length ? (await execa('ps', ['-o', 'pid,args', '-p', left.join(',')], { reject: false })).stdout : '';
     expect.fail(`processes left behind:\n${ps}\n${(await processesUnder(root)).join('\n')}`);
   }
+}
+
+export interface ClientStack {
+  /** a throwaway folder for the clients' HOMEs and working directories */
+  root: string;
+  /** the OpenAI-compatible upstream behind cligate */
+  upstream: FakeOpenAI;
+  stack: TestStack;
+  /** in front of cligate: the client talks to tap.url */
+  tap: Tap;
+}
+
+/**
+ * The set-up of a suite that drives a real client: a temp root, the fake OpenAI upstream serving
+ * `models` through cligate's openai-compatible provider (cligate wants `key`), and a tap in front.
+ * After each test nothing may be left running (and whatever was, is ended so the next test starts clean).
+ */
+export function useClientStack(name: string, opts: { key: string; models: string }, take: (s: ClientStack) => void): void {
+  let s: ClientStack | undefined;
+  beforeAll(async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), `cligate-agents-${name}-`));
+    const upstream = await startFakeOpenAI();
+    const stack = await startStack({ API_KEY: opts.key, OPENAI_COMPATIBLE_BASE_URL: `${upstream.url}/v1`, OPENAI_COMPATIBLE_MODELS: opts.models });
+    s = { root, upstream, stack, tap: await startTap(stack.url) };
+    take(s);
+  });
+  afterAll(async () => {
+    await s?.tap.close();
+    await s?.stack.close();
+    await s?.upstream.close();
+    if (s) await rm(s.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  });
+  afterEach(async () => {
+    if (!s) return;
+    try {
+      await expectNoProcessesLeft(s.root);
+    } finally {
+      // whatever a failed run left would spoil the next test's check: end it (the client's own processes, by pid)
+      for (const line of await processesUnder(s.root)) {
+        try {
+          process.kill(Number.parseInt(line, 10), 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+  });
 }

@@ -13,15 +13,14 @@
  *   <kilo|opencode> run -m cligate/<model> --format json [--auto] [--thinking] [-f pixel.png --] "<prompt>"
  * (without `attachment`/`modalities` an attached image becomes the text "ERROR: Cannot read …").
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa, type Result } from 'execa';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startStack, waitFor, type TestStack } from './server.js';
-import { expectNoProcessesLeft, processesUnder, startTap, type Seen } from './client-run.js';
+import { waitFor, type TestStack } from './server.js';
+import { useClientStack, type Seen, type Tap } from './client-run.js';
 import { ROOT } from './claude-env.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { type FakeOpenAI } from '../fakes/openai.js';
 
 export type OpencodeLike = 'kilo' | 'opencode';
 
@@ -175,35 +174,9 @@ export function opencodeLikeSuite(spec: SuiteSpec): void {
   let root: string;
   let upstream: FakeOpenAI;
   let stack: TestStack;
-  let tap: Awaited<ReturnType<typeof startTap>>;
+  let tap: Tap;
 
-  beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), `cligate-agents-${spec.kind}-`));
-    upstream = await startFakeOpenAI();
-    stack = await startStack({ API_KEY: KEY, OPENAI_COMPATIBLE_BASE_URL: `${upstream.url}/v1`, OPENAI_COMPATIBLE_MODELS: `${LOCAL},${CLAUDE}` });
-    tap = await startTap(stack.url);
-  });
-  afterAll(async () => {
-    await tap?.close();
-    await stack?.close();
-    await upstream?.close();
-    await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-  });
-  afterEach(async () => {
-    try {
-      await expectNoProcessesLeft(root);
-    } finally {
-      // whatever a failed run left would spoil the next test's check: end it (the client's own processes, by pid)
-      for (const line of await processesUnder(root)) {
-        const pid = Number.parseInt(line, 10);
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
-    }
-  });
+  useClientStack(spec.kind, { key: KEY, models: `${LOCAL},${CLAUDE}` }, (s) => ({ root, upstream, stack, tap } = s));
 
   /** a test with the client's time per run in its timeout */
   const test = (name: string, fn: () => Promise<void>) => it(name, fn, spec.testTimeoutMs);

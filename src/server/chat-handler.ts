@@ -151,7 +151,10 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       const write = (frames: string[]) => {
         if (!frames.length || res.writableEnded) return;
         corkTurn();
-        res.write(frames.join(''));
+        // small frames leave as one string; large ones (a long answer's closing events repeat its
+        // whole text) are written as they are, not copied into one more string (the cork batches them)
+        if (frames.length === 1 || frames.reduce((n, f) => n + f.length, 0) < 65_536) res.write(frames.join(''));
+        else for (const f of frames) res.write(f);
       };
       let opened = false;
       endNow = (e) => {

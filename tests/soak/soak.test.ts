@@ -149,7 +149,7 @@ describe('soak with faults', () => {
     const rand = prng(Number(process.env.SOAK_SEED ?? 42));
     // warm-up to the soak's working size: module caches, connection pools, JIT, every fault,
     // and as many concurrent floods as there are workers (the allocator's high-water mark)
-    const floods = (['openai', 'anthropic', 'gemini', 'openai'] as const).map((dialect, i) => ({ dialect, provider: 'cli', stream: i % 2 === 0, fault: 'flood' }) as Plan);
+    const floods = (['openai', 'anthropic', 'gemini', 'responses'] as const).map((dialect, i) => ({ dialect, provider: 'cli', stream: i % 2 === 0, fault: 'flood' }) as Plan);
     const warm = [...floods, ...CLI_FAULTS.map((f) => ({ dialect: 'openai', provider: 'cli', stream: true, fault: f }) as Plan), ...API_FAULTS.map((f) => ({ dialect: 'anthropic', provider: 'kiro', stream: true, fault: f }) as Plan), ...floods];
     // the same mix, a third of the soak's size: the allocator reaches its working size here, so
     // "where it started" is a warmed-up server, and growth afterwards means something is kept

@@ -157,15 +157,17 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         else for (const f of frames) res.write(f);
       };
       let opened = false;
-      endNow = (e) => {
-        if (!opened) {
-          res.setHeader('Connection', 'close');
-          return sendError(res, surface, e, log());
-        }
+      /** an open stream ends with its dialect's error frames, never a bare cut */
+      const failOpenStream = (e: CligateError, why: string) => {
         res.locals.streamError = e;
-        log().warn({ err: e.message, code: e.code }, 'stream ended by the server');
+        log().warn({ err: e.message, code: e.code }, why);
         write(encoder.error(e));
         res.end();
+      };
+      endNow = (e) => {
+        if (opened) return failOpenStream(e, 'stream ended by the server');
+        res.setHeader('Connection', 'close');
+        sendError(res, surface, e, log());
       };
       const open = () => {
         if (opened || res.writableEnded) return;
@@ -198,11 +200,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       } catch (err) {
         if (res.writableEnded) return; // already ended by the server (endNow)
         if (!opened) throw err;
-        const e = toCligateError(err);
-        res.locals.streamError = e;
-        log().warn({ err: e.message, code: e.code }, 'stream failed after it opened');
-        write(encoder.error(e));
-        res.end();
+        failOpenStream(toCligateError(err), 'stream failed after it opened');
       } finally {
         clearInterval(keepalive);
       }

@@ -1,6 +1,30 @@
 /** Small pieces every surface needs the same way. */
-import type { ChatMessage, ContentPart } from '../core/request.js';
+import type { ChatMessage, ContentPart, ImagePart } from '../core/request.js';
 import type { FinishReason, StreamPart, Usage } from '../core/stream.js';
+import { BadRequest } from '../core/errors.js';
+
+export const DATA_URL = /^data:([^;,]+)?(;base64)?,(.*)$/s;
+
+/** An image given by URL (OpenAI's dialects): a base64 data URL is inline, an http(s) URL is fetched later. `field` names it in errors. */
+export function imageFromUrl(url: string, field: string, param: string): ImagePart {
+  const m = DATA_URL.exec(url);
+  if (m) {
+    if (!m[2]) throw new BadRequest(`${field}: data URLs must be base64-encoded`, { param });
+    return { type: 'image', data: m[3] ?? '', mediaType: m[1] ?? 'application/octet-stream' };
+  }
+  if (!/^https?:\/\//i.test(url)) throw new BadRequest(`${field} must be an http(s) URL or a base64 data URL`, { param });
+  return { type: 'image', url };
+}
+
+/**
+ * A system message inside the conversation: before the first turn it belongs to the system
+ * prompt; later it is an instruction at its place (a `system` message), never dropped.
+ */
+export function placeSystem(text: string, messages: ChatMessage[], system: string[]): void {
+  if (!text) return;
+  if (messages.length === 0) system.push(text);
+  else messages.push({ role: 'system', content: [{ type: 'text', text }] });
+}
 
 /** A tool call's argument string as the object dialects with structured arguments want. */
 export function argumentsObject(args: string): Record<string, unknown> {

@@ -20,7 +20,7 @@ import { isPrompt, type ChatMessage, type ChatRequest, type ContentPart, type To
 import { BadRequest } from '../../core/errors.js';
 import { parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
-import { fieldPresent, userTurn } from '../shared.js';
+import { fieldPresent, placeSystem, userTurn } from '../shared.js';
 import type { RequestInfo } from '../types.js';
 import { countTokensSchema, IGNORED_FIELDS, messagesSchema, type AnthropicMessage, type ContentBlock, type CountTokensBody } from './schema.js';
 
@@ -74,11 +74,7 @@ function toMessages(input: AnthropicMessage[], system: string[]): ChatMessage[] 
       .map((b, j) => blockToPart(b, `messages[${i}].content[${j}]`, toolNames))
       .filter((p): p is ContentPart => p !== undefined && !(p.type === 'text' && p.text === ''));
     if (m.role === 'system') {
-      const text = parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
-      if (!text) return;
-      // before the conversation starts it is the system prompt; later, an instruction at its place
-      if (out.length === 0) system.push(text);
-      else out.push({ role: 'system', content: [{ type: 'text', text }] });
+      placeSystem(parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n'), out, system);
       return;
     }
     if (m.role === 'assistant') {

@@ -4,9 +4,8 @@ import { BadRequest } from '../../core/errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../../core/json-depth.js';
 import { parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
+import { imageFromUrl, placeSystem } from '../shared.js';
 import { chatCompletionSchema, type OpenAIContent } from './schema.js';
-
-const DATA_URL = /^data:([^;,]+)?(;base64)?,(.*)$/s;
 
 function toParts(content: OpenAIContent | null | undefined, where: string): ContentPart[] {
   if (content === null || content === undefined) return [];
@@ -19,14 +18,7 @@ function toParts(content: OpenAIContent | null | undefined, where: string): Cont
         return { type: 'text', text: part.refusal };
       case 'image_url': {
         const url = typeof part.image_url === 'string' ? part.image_url : part.image_url.url;
-        const m = DATA_URL.exec(url);
-        if (m) {
-          if (!m[2]) throw new BadRequest(`${where}[${i}].image_url: data URLs must be base64-encoded`, { param: `${where}[${i}]` });
-          return { type: 'image', data: m[3] ?? '', mediaType: m[1] ?? 'application/octet-stream' };
-        }
-        if (!/^https?:\/\//i.test(url))
-          throw new BadRequest(`${where}[${i}].image_url.url must be an http(s) URL or a base64 data URL`, { param: `${where}[${i}]` });
-        return { type: 'image', url };
+        return imageFromUrl(url, `${where}[${i}].image_url.url`, `${where}[${i}]`);
       }
     }
   });
@@ -47,10 +39,7 @@ export function decodeChatCompletion(body: unknown, headers: Record<string, stri
     switch (m.role) {
       case 'system':
       case 'developer': {
-        // leading instructions are the system prompt; later ones stay at their place in the conversation
-        const text = textOf(m.content);
-        if (messages.length === 0) system.push(text);
-        else if (text) messages.push({ role: 'system', content: [{ type: 'text', text }] });
+        placeSystem(textOf(m.content), messages, system);
         break;
       }
       case 'user':

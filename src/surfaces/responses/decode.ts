@@ -24,7 +24,7 @@ import { BadRequest, NotFound } from '../../core/errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../../core/json-depth.js';
 import { parseAt, parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
-import { fieldPresent } from '../shared.js';
+import { DATA_URL, fieldPresent, imageFromUrl, placeSystem } from '../shared.js';
 import type { RequestInfo } from '../types.js';
 import type { ResponseStore } from './store.js';
 import {
@@ -55,7 +55,6 @@ export interface ResponsesContext {
   encrypted: boolean;
 }
 
-const DATA_URL = /^data:([^;,]+)?(;base64)?,(.*)$/s;
 /** reasoning.effort -> a thinking budget for providers that take one */
 const EFFORT_BUDGET: Record<string, number> = { low: 4_096, medium: 16_000, high: 32_000, xhigh: 48_000 };
 /** file types whose bytes are text a model can read in the prompt */
@@ -63,13 +62,7 @@ const TEXT_FILE = /^(text\/|application\/(json|xml|x-yaml|yaml|javascript|typesc
 
 function imagePart(url: string | null | undefined, where: string): ContentPart {
   if (!url) throw new BadRequest(`${where}: input_image needs image_url (file_id needs the Files API, which cligate does not have)`, { param: where, code: 'unsupported_content' });
-  const m = DATA_URL.exec(url);
-  if (m) {
-    if (!m[2]) throw new BadRequest(`${where}.image_url: data URLs must be base64-encoded`, { param: where });
-    return { type: 'image', data: m[3] ?? '', mediaType: m[1] ?? 'application/octet-stream' };
-  }
-  if (!/^https?:\/\//i.test(url)) throw new BadRequest(`${where}.image_url must be an http(s) URL or a base64 data URL`, { param: where });
-  return { type: 'image', url };
+  return imageFromUrl(url, `${where}.image_url`, where);
 }
 
 function filePart(p: Extract<ContentPartIn, { type: 'input_file' }>, where: string): ContentPart {
@@ -141,10 +134,7 @@ function toMessages(input: ResponsesBody['input'], system: string[], start: Chat
         const m = item as Extract<Item, { role: string }>;
         const content = parts(m.content, `${where}.content`);
         if (m.role === 'system' || m.role === 'developer') {
-          const text = content.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
-          if (!text) return;
-          if (out.length === 0) system.push(text);
-          else out.push({ role: 'system', content: [{ type: 'text', text }] });
+          placeSystem(content.map((p) => (p.type === 'text' ? p.text : '')).join('\n'), out, system);
         } else if (m.role === 'assistant') content.forEach((p) => push('assistant', p));
         else if (content.length) out.push({ role: 'user', content });
         return;

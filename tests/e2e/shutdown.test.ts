@@ -101,17 +101,23 @@ async function cliTree(serverPid: number) {
   return { pids, sandboxes: [...new Set(cwds)] };
 }
 
+/** waits until the server runs a CLI in a sandbox (with `reached`, one that has called the fake upstream): that tree */
+async function runningCli(serverPid: number, reached: boolean, timeoutMs: number) {
+  let tree = { pids: [] as number[], sandboxes: [] as string[] };
+  await waitFor(async () => {
+    tree = await cliTree(serverPid);
+    return tree.sandboxes.length > 0 && (!reached || fake!.requests.length > 0);
+  }, timeoutMs);
+  return tree;
+}
+
 describe('SIGTERM', () => {
   it('lets a running stream finish, refuses new work, exits 0 and leaves nothing', async () => {
     const { url, child, exited } = await startServerProcess({ SHUTDOWN_GRACE: '20000' });
     const reply = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
     fake!.setScript({ reply, chunks: 30, chunkDelayMs: 100 });
     const response = chat(url);
-    let tree = { pids: [] as number[], sandboxes: [] as string[] };
-    await waitFor(async () => {
-      tree = await cliTree(child.pid!);
-      return tree.sandboxes.length > 0;
-    }, 5000);
+    const tree = await runningCli(child.pid!, false, 5000);
     expect(tree.sandboxes.length).toBe(1);
 
     child.kill('SIGTERM');
@@ -141,11 +147,7 @@ describe('SIGTERM', () => {
     const { url, child, exited } = await startServerProcess({ SHUTDOWN_GRACE: '500' });
     fake!.setScript({ hang: true });
     const pending = chat(url).then((r) => r.text()).catch(() => '');
-    let tree = { pids: [] as number[], sandboxes: [] as string[] };
-    await waitFor(async () => {
-      tree = await cliTree(child.pid!);
-      return tree.sandboxes.length > 0 && fake!.requests.length > 0;
-    }, 10000);
+    const tree = await runningCli(child.pid!, true, 10000);
     expect(tree.pids.length).toBeGreaterThan(0);
 
     child.kill('SIGTERM');
@@ -165,11 +167,7 @@ describe('npm start', () => {
     fake!.setScript({ reply: Array.from({ length: 100 }, (_, i) => `w${i}`).join(' '), chunks: 100, chunkDelayMs: 200 });
     const answer = open(url, 'openai', true);
     await answer.first;
-    let tree = { pids: [] as number[], sandboxes: [] as string[] };
-    await waitFor(async () => {
-      tree = await cliTree(pid);
-      return tree.sandboxes.length > 0;
-    }, 10000);
+    const tree = await runningCli(pid, false, 10000);
     expect(tree.sandboxes.length).toBe(1);
 
     const t0 = performance.now();
@@ -202,11 +200,7 @@ describe('npm start', () => {
     const reply = Array.from({ length: 15 }, (_, i) => `word${i}`).join(' ');
     fake!.setScript({ reply, chunks: 15, chunkDelayMs: 300 });
     const answer = open(url, 'anthropic', true);
-    let tree = { pids: [] as number[], sandboxes: [] as string[] };
-    await waitFor(async () => {
-      tree = await cliTree(pid);
-      return tree.sandboxes.length > 0 && fake!.requests.length > 0;
-    }, 10000);
+    const tree = await runningCli(pid, true, 10000);
     expect(tree.sandboxes.length).toBe(1);
 
     process.kill(-child.pid!, 'SIGINT'); // the group: npm and the server, as a terminal's Ctrl-C
@@ -289,11 +283,7 @@ describe('npm run dev', () => {
     const reply = Array.from({ length: 10 }, (_, i) => `word${i}`).join(' ');
     fake!.setScript({ reply, chunks: 10, chunkDelayMs: 300 });
     const answer = open(url, 'openai', true);
-    let tree = { pids: [] as number[], sandboxes: [] as string[] };
-    await waitFor(async () => {
-      tree = await cliTree(pid);
-      return tree.sandboxes.length > 0 && fake!.requests.length > 0;
-    }, 10000);
+    const tree = await runningCli(pid, true, 10000);
     expect(tree.sandboxes.length).toBe(1);
 
     // the group: npm, node --watch and the server; npm and the watcher each relay it too

@@ -88,14 +88,11 @@ export class ResponseBuilder {
     };
   }
 
-  usageOr(u: Usage | undefined): Usage {
-    return u ?? { inputTokens: estimateInputTokens(this.req), outputTokens: 0 };
-  }
-
   /** the finished response, stored (unless store: false) with the conversation it ends */
   async finish(output: Item[], answer: ContentPart[], usage: Usage | undefined, finish: FinishReason): Promise<Record<string, unknown>> {
     const status = INCOMPLETE[finish] ? 'incomplete' : 'completed';
-    const response = this.response(status, output, { usage: this.usageOr(usage), finish });
+    // no usage from the provider: the input is estimated, as the other dialects do
+    const response = this.response(status, output, { usage: usage ?? { inputTokens: estimateInputTokens(this.req), outputTokens: 0 }, finish });
     if (this.ctx.body.store !== false) {
       const messages: ChatMessage[] = answer.length ? [...this.ctx.messages, { role: 'assistant', content: answer }] : this.ctx.messages;
       await this.store.put(this.id, { response, messages });

@@ -10,6 +10,15 @@
  * it refuses what Anthropic's API refuses: a turn of the current tool loop (the model turns
  * after the last user turn that is not only function responses) that called a tool without
  * starting with its signed thinking.
+ *
+ * Google's implicit prompt cache, scoped as Antigravity sees it: per account, project, model
+ * and `request.sessionId`, the previous request's prompt (system instruction, tools, then each
+ * content) is remembered; a request with the same session id on the same account whose prompt
+ * starts with what that one sent reports the shared leading items as `cachedContentTokenCount`
+ * (tokens estimated at 4 characters each; `promptTokenCount` is the whole prompt, cached share
+ * included). No session id, another account or another session: nothing cached. (The real
+ * cache also wants a minimum prompt size; the fake does not, so tests stay small.) A script's
+ * `cachedTokens` overrides this with a fixed usage (prompt 1000, that many cached).
  */
 import { randomBytes } from 'node:crypto';
 import { startFakeServer, sendJson, type FakeServer } from './http.js';
@@ -41,6 +50,8 @@ export interface FakeCloud extends FakeServer {
   calls: { path: string; account?: string; body?: any }[];
   /** every thinking signature handed out, in order */
   thoughts: { signature: string; text: string; model: string; account: string }[];
+  /** the usage each streamGenerateContent answered, in order, with the session id it was sent */
+  usage: { account: string; sessionId?: string; promptTokenCount: number; cachedContentTokenCount: number }[];
   setScript(s: FakeCloudScript): void;
   count(method: string, account?: string): number;
 }
@@ -53,6 +64,9 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
   const thoughts: FakeCloud['thoughts'] = [];
   const issued = new Map<string, FakeCloud['thoughts'][number]>(); // thinking signature -> what it signed
   const callSigs = new Map<string, string>(); // function call id -> signature
+  const cache = new Map<string, string[]>(); // account, project, model, session id -> the previous prompt's items
+  const usage: FakeCloud['usage'] = [];
+  const tokens = (items: string[]) => Math.ceil(items.reduce((n, i) => n + i.length, 0) / 4);
 
   const projectOf = (rt: string) => accounts.find((a) => a.refresh_token === rt)?.project ?? onboarded.get(rt)?.project;
 
@@ -168,8 +182,21 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
       callSigs.set(id, sig);
       send([{ functionCall: { id, name: call.name, args: call.args }, thoughtSignature: sig }]);
     }
+    // the implicit cache: the leading items this prompt shares with the session's previous one
+    const sessionId = typeof body.request?.sessionId === 'string' && body.request.sessionId ? (body.request.sessionId as string) : undefined;
+    const prompt = [body.request?.systemInstruction, body.request?.tools, ...contents].filter((i) => i !== undefined).map((i) => JSON.stringify(i));
+    let shared = 0;
+    if (sessionId) {
+      const key = JSON.stringify([rt, body.project, body.model, sessionId]);
+      const before = cache.get(key) ?? [];
+      while (shared < before.length && shared < prompt.length && before[shared] === prompt[shared]) shared++;
+      cache.set(key, prompt);
+    }
+    const promptTokenCount = script.cachedTokens !== undefined ? 1000 : tokens(prompt);
+    const cachedContentTokenCount = script.cachedTokens ?? tokens(prompt.slice(0, shared));
+    usage.push({ account: rt, ...(sessionId ? { sessionId } : {}), promptTokenCount, cachedContentTokenCount });
     res.write(
-      `data: ${JSON.stringify({ response: { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 1000, candidatesTokenCount: 20, cachedContentTokenCount: script.cachedTokens ?? 0, totalTokenCount: 1020 } } })}\r\n\r\n`,
+      `data: ${JSON.stringify({ response: { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount, candidatesTokenCount: 20, cachedContentTokenCount, totalTokenCount: promptTokenCount + 20 } } })}\r\n\r\n`,
     );
     res.end();
   });
@@ -179,6 +206,7 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
     roots: [`${server.url}/a`, `${server.url}/b`],
     calls,
     thoughts,
+    usage,
     setScript(s) {
       script = s;
     },

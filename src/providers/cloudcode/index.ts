@@ -4,7 +4,9 @@
  * account unless that account rests for more than 2 minutes. Claude and Gemini models
  * through the v1internal streamGenerateContent API with endpoint fallback; thinking
  * signatures kept across turns (shared through Redis when there is one: a next turn may
- * land on another instance); per-account quotas for GET /account-limits.
+ * land on another instance); the conversation's session id upstream so its turns read
+ * Google's prompt cache (cached tokens reported in usage); per-account quotas for
+ * GET /account-limits.
  */
 import { createParser } from 'eventsource-parser';
 import type { ModelInfo, Provider, ProviderContext } from '../../core/provider.js';
@@ -17,7 +19,7 @@ import type { Account } from '../../accounts/types.js';
 import { TokenCache } from '../../accounts/token-cache.js';
 import { discoverProject, fetchQuota, postWithFallback, refreshAccessToken, type CloudCodeEndpoints, type ModelQuota, type OAuthClient } from './client.js';
 import type { SharedState } from '../../state/shared-state.js';
-import { buildInner, envelope, restoreToolLoop, scopeOf } from './request.js';
+import { buildInner, envelope, restoreToolLoop, scopeOf, sessionIdFor } from './request.js';
 import { SignatureCache } from './signatures.js';
 import { CloudCodeTranslator } from './translate.js';
 
@@ -79,7 +81,7 @@ export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvid
     const restored = await restoreToolLoop(inner, req, sigs, scope, (err) => ctx.log.warn({ err: err.message }, 'Cloud Code: signature look-up in the shared state failed; treated as not found'));
     if (restored.thinkingOff) ctx.log.info({ model: req.model, reason: restored.thinkingOff }, 'Cloud Code: thinking off for this request (the upstream refuses a tool-call turn without its signed thinking)');
     else if (restored.thinking || restored.calls) ctx.log.debug({ thinking: restored.thinking, calls: restored.calls }, 'Cloud Code: signatures the client dropped restored');
-    const { res } = await postWithFallback(opts.endpoints, 'streamGenerateContent', token, envelope(req, project, inner), opts.pool.proxyFor(account), ctx.signal, '?alt=sse');
+    const { res } = await postWithFallback(opts.endpoints, 'streamGenerateContent', token, envelope(req, project, inner, sessionIdFor(req, account.id)), opts.pool.proxyFor(account), ctx.signal, '?alt=sse');
     const x = new CloudCodeTranslator(sigs, scope);
     // a call goes to the client only once its turn is stored (its next turn may come to another instance)
     const store = async () => {

@@ -12,7 +12,7 @@
  * that is gone too (a restart, an evicted entry), thinking is turned off for the request,
  * which the upstream accepts, instead of sending a request it refuses.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { systemAsUserText, type ChatRequest, type ContentPart } from '../../core/request.js';
 import { sanitizeSchema } from './schema.js';
 import { familyOf, SKIP_SIGNATURE, type SignatureCache, type SignatureScope, type ThinkingBlock, type TurnRecord } from './signatures.js';
@@ -213,6 +213,27 @@ function thinkingOff(inner: Record<string, unknown>, req: ChatRequest): void {
   inner.contents = contents;
 }
 
-export function envelope(req: ChatRequest, project: string, inner: Record<string, unknown>): Record<string, unknown> {
-  return { project, model: req.model, userAgent: 'antigravity', requestType: 'agent', requestId: `agent-${randomUUID()}`, request: inner };
+/**
+ * The id of a conversation on one account, sent as `request.sessionId` as Antigravity does:
+ * Google scopes its implicit prompt cache by it, so the turns of one conversation on one
+ * account read the prefix they share from the cache (usage then counts it in
+ * `cachedContentTokenCount`). A hash of the account and the conversation's key (the
+ * client's session header, else a hash of the first user turn, as the surfaces derive it),
+ * so it is stable across turns and instances, differs per account (no correlating a
+ * conversation across accounts), and carries neither message text nor the client's key.
+ * Undefined when there is nothing to key a conversation by (no user turn).
+ */
+export function sessionIdFor(req: ChatRequest, accountId: string): string | undefined {
+  let key = req.sessionKey;
+  if (!key) {
+    const first = req.messages.find((m) => m.role === 'user');
+    if (!first) return undefined;
+    key = JSON.stringify(first.content);
+  }
+  return createHash('sha256').update(`cloudcode-session\0${accountId}\0${key}`).digest('hex').slice(0, 32);
+}
+
+export function envelope(req: ChatRequest, project: string, inner: Record<string, unknown>, sessionId?: string): Record<string, unknown> {
+  const request = sessionId ? { ...inner, sessionId } : inner;
+  return { project, model: req.model, userAgent: 'antigravity', requestType: 'agent', requestId: `agent-${randomUUID()}`, request };
 }

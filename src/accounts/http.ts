@@ -1,18 +1,56 @@
 /**
  * Outbound HTTP for API providers through undici: direct, or through the account's
- * proxy, else the store's global proxy. One dispatcher per proxy URL, reused.
+ * proxy, else the store's global proxy, else UPSTREAM_PROXY. One dispatcher per proxy URL, reused.
+ *
+ * Proxies: http:// and https:// (undici's ProxyAgent: CONNECT tunnels), socks5:// socks5h://
+ * socks4:// socks4a:// socks:// (fetch-socks over the `socks` client; host names are handed to
+ * the proxy to resolve, as curl's socks5h / socks4a do).
  */
 import { Agent, ProxyAgent, fetch, request, type Dispatcher, type RequestInit, type Response } from 'undici';
+import { socksDispatcher } from 'fetch-socks';
 import { BadRequest, RateLimited, Unauthorized, UpstreamError, type CligateError } from '../core/errors.js';
 
 const direct = new Agent({ keepAliveTimeout: 30_000 });
-const proxies = new Map<string, ProxyAgent>();
+const proxies = new Map<string, Dispatcher>();
+
+/** the proxy URL schemes cligate can send requests through */
+export const PROXY_SCHEMES = ['http', 'https', 'socks', 'socks4', 'socks4a', 'socks5', 'socks5h'] as const;
+const PROXY_URL = new RegExp(`^(${PROXY_SCHEMES.join('|')})://`, 'i');
+
+export function isProxyUrl(url: string): boolean {
+  if (!PROXY_URL.test(url)) return false;
+  try {
+    return Boolean(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A new dispatcher for one proxy URL (the caller owns and closes it). A URL of another
+ * scheme is an error that names the ones cligate speaks.
+ */
+export function proxyDispatcher(proxy: string): Dispatcher {
+  if (!isProxyUrl(proxy)) throw new Error(`"${proxy.replace(/\/\/[^@/]*@/, '//****@')}" is not a proxy URL cligate can use (${PROXY_SCHEMES.map((s) => `${s}://`).join(', ')}).`);
+  const u = new URL(proxy);
+  const scheme = u.protocol.slice(0, -1).toLowerCase();
+  if (scheme === 'http' || scheme === 'https') return new ProxyAgent(proxy);
+  const port = Number(u.port) || 1080;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const user = u.username ? decodeURIComponent(u.username) : undefined;
+  const password = u.password ? decodeURIComponent(u.password) : undefined;
+  const type = scheme.startsWith('socks4') ? 4 : 5;
+  return socksDispatcher(
+    type === 4 ? { type, host, port, ...(user ? { userId: user } : {}) } : { type, host, port, ...(user ? { userId: user } : {}), ...(password ? { password } : {}) },
+    { keepAliveTimeout: 30_000 },
+  );
+}
 
 export function dispatcherFor(proxy: string | undefined): Dispatcher {
   if (!proxy) return direct;
   let agent = proxies.get(proxy);
   if (!agent) {
-    agent = new ProxyAgent(proxy);
+    agent = proxyDispatcher(proxy);
     proxies.set(proxy, agent);
   }
   return agent;

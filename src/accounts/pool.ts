@@ -38,6 +38,8 @@ export interface PoolOptions {
   stickyWaitMs?: number;
   /** an attempt that yields no answer part within this long is abandoned and the next account tried (0 = off) */
   firstTokenMs?: number;
+  /** the proxy when neither the account nor the store names one (UPSTREAM_PROXY) */
+  defaultProxy?: string;
   random?: () => number;
   /** told of refreshes and failed attempts (metrics) */
   events?: PoolEvents;
@@ -142,7 +144,7 @@ export class AccountPool implements AccountPoolView {
   }
 
   proxyFor(account: Account): string | undefined {
-    return account.proxy || this.opts.store.proxy || undefined;
+    return account.proxy || this.opts.store.proxy || this.opts.defaultProxy || undefined;
   }
 
   /** one refresh per account at a time; concurrent callers share it (and its error); times kept for the admin view */

@@ -33,6 +33,7 @@ function poolFor(provider: string, config: Config, deps: ApiProviderDeps, defaul
     defaultMaxAttempts: defaults.maxAttempts ?? config.ACCOUNT_MAX_ATTEMPTS,
     ...(defaults.stickyWaitMs ? { stickyWaitMs: defaults.stickyWaitMs } : {}),
     firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000,
+    ...(config.UPSTREAM_PROXY ? { defaultProxy: config.UPSTREAM_PROXY } : {}),
     ...(deps.events ? { events: deps.events } : {}),
     ...(deps.shared ? { shared: deps.shared } : {}),
   });

@@ -3,6 +3,7 @@
  * Every variable has a default; `.env.example` and the README table list them all.
  */
 import { z } from 'zod';
+import { parseRoutes } from './routing/routes.js';
 import { DEFAULT_KNOWN_TOOLS } from './features/xml-tools/detect.js';
 import { DEFAULT_KIRO_MODELS } from './providers/kiro/models.js';
 import { DEFAULT_ENDPOINTS as KIRO } from './providers/kiro/client.js';
@@ -48,6 +49,18 @@ export const configSchema = z.object({
         out[alias] = target;
       }
       return out;
+    }),
+  // model routes: "name-or-glob=provider/model,provider/model,…" separated by ";" (each target tried when the one before cannot start)
+  MODEL_ROUTES: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      try {
+        return parseRoutes(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
     }),
   // provider ids in the order a bare model name is offered to them
   PROVIDER_ORDER: list.default([]),

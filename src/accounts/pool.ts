@@ -138,6 +138,11 @@ export class AccountPool implements AccountPoolView {
     return this.opts.store.accounts(this.opts.provider);
   }
 
+  /** at least one account is enabled: the pool claims bare model names only then */
+  hasEnabled(): boolean {
+    return this.accounts().some((a) => a.enabled);
+  }
+
   /** enabled, not rejected, not cooling */
   usable(): Account[] {
     return this.accounts().filter((a) => a.enabled && !a.disabledReason && a.weight >= 0 && this.health.usable(a.id));

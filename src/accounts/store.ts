@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
 import type { Account, StoreData } from './types.js';
+import { modelRoutesSchema, type ModelRoute } from '../routing/routes.js';
 import type { SharedState } from '../state/shared-state.js';
 
 const ACCOUNT_KEY = 'accounts:account:';
@@ -47,6 +48,7 @@ export const storeSchema = z.object({
   providers: z.record(z.string(), providerSchema).default({}),
   accounts: z.array(accountSchema).default([]),
   aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+  routes: modelRoutesSchema.default([]),
 });
 
 export const accountInputSchema = accountSchema;
@@ -113,6 +115,17 @@ export class AccountStore {
     if (target === undefined) delete next[alias];
     else next[alias] = target;
     this.data.aliases = next;
+    await this.save();
+    await this.publish({ op: 'meta', meta: this.meta() });
+  }
+
+  get routes(): readonly ModelRoute[] {
+    return this.data.routes;
+  }
+
+  /** replaces the stored routes (validated by the caller) and saves; shared like aliases */
+  async setRoutes(routes: ModelRoute[]): Promise<void> {
+    this.data.routes = routes;
     await this.save();
     await this.publish({ op: 'meta', meta: this.meta() });
   }

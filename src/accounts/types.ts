@@ -1,4 +1,5 @@
 /** What the account pool knows about an account; providers keep their own credential shapes. */
+import type { ModelRoute } from '../routing/routes.js';
 
 export type Strategy = 'round-robin' | 'weighted' | 'sticky';
 
@@ -35,4 +36,6 @@ export interface StoreData {
   accounts: Account[];
   /** model aliases added in the admin console (over MODEL_ALIASES) */
   aliases: Record<string, string>;
+  /** model routes added in the admin console (tried before MODEL_ROUTES) */
+  routes: ModelRoute[];
 }

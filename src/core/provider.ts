@@ -84,6 +84,8 @@ export type AccountCheckResult = { ok: true; detail: string } | { ok: false; sta
  * labels) are read from the account store, not through the pool.
  */
 export interface AccountPoolView {
+  /** at least one account is enabled (a pool without one does not claim bare model names) */
+  hasEnabled(): boolean;
   /** every account of the provider with its rotation state */
   status(): PoolAccountStatus[];
   /** back in rotation now (credentials edited, account re-enabled): rests and failures forgotten */

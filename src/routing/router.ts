@@ -1,15 +1,21 @@
 /**
- * Model name -> provider: the one place that holds routing rules.
+ * Model name -> the providers that may serve it, in order: the one place that holds routing rules.
  *
- * 1. `provider/model` always selects that provider (e.g. `claude-cli/claude-sonnet-4-5`).
- * 2. An alias (MODEL_ALIASES) is replaced by its target first; the target may itself be qualified.
- * 3. Suffixes (-progress, -thinking) are parsed off; -thinking stays part of the name for a
+ * 1. An alias (MODEL_ALIASES, stored aliases) is replaced by its target first.
+ * 2. Suffixes (-progress, -thinking) are parsed off; -thinking stays part of the name for a
  *    provider that does not support reasoning but serves the longer name itself.
- * 4. A bare name goes to the first provider, in PROVIDER_ORDER, that serves it.
+ * 3. `provider/model` selects that provider and only it (e.g. `claude-cli/claude-sonnet-4-5`).
+ * 4. A route (MODEL_ROUTES, stored routes) whose name or glob matches gives its targets, in order.
+ * 5. A bare name goes to every provider that serves it, in PROVIDER_ORDER, each the fallback of
+ *    the one before. An account pool with no enabled account does not claim bare names.
+ * A provider serves a name when it serves any of its spellings (names.ts): Claude Code's
+ * `claude-sonnet-4-5-20250929` reaches Kiro's `claude-sonnet-4.5`.
  */
 import type { ModelInfo, Provider } from '../core/provider.js';
 import { BadRequest, NotFound } from '../core/errors.js';
 import { DEFAULT_THINKING_SUFFIX, parseModelSuffixes } from './suffixes.js';
+import { globTest, nameVariants } from './names.js';
+import type { ModelRoute } from './routes.js';
 
 export interface Route {
   provider: Provider;
@@ -17,11 +23,35 @@ export interface Route {
   model: string;
   progress: boolean;
   thinking: boolean;
+  /** `provider/model`, as headers and logs name it */
+  target: string;
+}
+
+export interface RoutePlan {
+  /** the name the client sent */
+  requested: string;
+  /** the configured route that matched, if one did */
+  route?: ModelRoute;
+  /** what will be tried, in order */
+  targets: Route[];
+  /** route targets left out, and why (not a provider, does not serve the name) */
+  skipped: { target: string; why: string }[];
+}
+
+/** one route as the console shows it: each target and whether it could serve right now */
+export interface RouteReadiness {
+  match: string;
+  source: 'stored' | 'environment';
+  targets: { target: string; ready: boolean; detail: string }[];
+  /** the target that would serve a request now, if any */
+  serving?: string;
 }
 
 export interface RouterOptions {
   /** alias -> target model name (a function: aliases editable while running) */
   aliases?: Record<string, string> | (() => Record<string, string>);
+  /** model routes, first match wins (a function: routes editable while running) */
+  routes?: readonly ModelRoute[] | (() => readonly ModelRoute[]);
   /** provider ids in the order bare names are tried; unlisted providers follow in registration order */
   order?: readonly string[];
   /** the model-name suffix that turns reasoning on (default "-thinking") */
@@ -31,7 +61,10 @@ export interface RouterOptions {
 export class Router {
   private readonly providers: readonly Provider[];
   private readonly aliasSource: () => Record<string, string>;
+  private readonly routeSource: () => readonly ModelRoute[];
   private readonly thinkingSuffix: string;
+  /** compiled globs, kept while the route list is the same object */
+  private compiled: { from: readonly ModelRoute[]; tests: ((name: string) => boolean)[] } | undefined;
 
   constructor(providers: readonly Provider[], opts: RouterOptions = {}) {
     this.thinkingSuffix = opts.thinkingSuffix ?? DEFAULT_THINKING_SUFFIX;
@@ -42,17 +75,27 @@ export class Router {
     this.providers = [...providers].sort((a, b) => rank(a) - rank(b));
     const aliases = opts.aliases ?? {};
     this.aliasSource = typeof aliases === 'function' ? aliases : () => aliases;
+    const routes = opts.routes ?? [];
+    this.routeSource = typeof routes === 'function' ? routes : () => routes;
   }
 
   get aliases(): Record<string, string> {
     return this.aliasSource();
   }
 
+  get routes(): readonly ModelRoute[] {
+    return this.routeSource();
+  }
+
   all(): readonly Provider[] {
     return this.providers;
   }
 
-  /** every model once by its bare name (the provider it routes to) and once qualified */
+  provider(id: string): Provider | undefined {
+    return this.providers.find((p) => p.id === id);
+  }
+
+  /** every model once by its bare name (the provider it routes to first) and once qualified; route and alias names too */
   models(): ModelInfo[] {
     const bare = new Map<string, ModelInfo>();
     const qualified: ModelInfo[] = [];
@@ -62,20 +105,26 @@ export class Router {
         qualified.push({ ...m, id: `${p.id}/${m.id}` });
       }
     }
-    const aliases = Object.keys(this.aliases).flatMap((alias) => {
-      try {
-        return [{ id: alias, provider: this.resolve(alias).provider.id }];
-      } catch {
-        return [];
-      }
-    });
-    return [...bare.values(), ...qualified, ...aliases];
+    const named = [...this.routes.filter((r) => !/[*?]/.test(r.match)).map((r) => r.match), ...Object.keys(this.aliases)];
+    for (const name of [...bare.keys(), ...named]) {
+      const first = this.firstTarget(name);
+      if (first) bare.set(name, { ...(bare.get(name) ?? { id: name }), id: name, provider: first });
+    }
+    return [...bare.values(), ...qualified];
+  }
+
+  private firstTarget(name: string): string | undefined {
+    try {
+      return this.plan(name).targets[0]?.provider.id;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
-   * What /v1/models shows: the models of providers that are there (a CLI that is not
-   * installed is left out), bare and qualified, each with its "-progress" variant where
-   * the provider has one. Provider status probes are cached by the providers.
+   * What /v1/models shows: the models some present provider can serve (a CLI that is not
+   * installed is left out), bare and qualified, each with its "-progress" variant where the
+   * provider has one. Provider status probes are cached by the providers.
    */
   async listModels(): Promise<ModelInfo[]> {
     const present = new Set<string>();
@@ -87,7 +136,7 @@ export class Router {
     );
     const out: ModelInfo[] = [];
     for (const m of this.models()) {
-      const provider = this.providers.find((p) => p.id === m.provider);
+      const provider = this.provider(m.provider);
       if (!provider || !present.has(provider.id)) continue;
       out.push(m);
       if (provider.progressVariants) out.push({ ...m, id: `${m.id}-progress` });
@@ -95,7 +144,16 @@ export class Router {
     return out;
   }
 
+  /** the first target (what a request without fallback, e.g. a token count, uses) */
   resolve(requested: string): Route {
+    return this.plan(requested).targets[0]!;
+  }
+
+  /**
+   * every target for a model name, in the order they are tried; throws 404 when nothing serves it.
+   * `brings(provider)`: the request carries its own account for that provider (stateless gateway mode).
+   */
+  plan(requested: string, brings: (p: Provider) => boolean = () => false): RoutePlan {
     // control, format (zero-width, bidi overrides) and space characters make names that look
     // like another model's; none is part of any real model name
     if (requested.length > 256 || /[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\p{Cs}]/u.test(requested)) {
@@ -104,27 +162,97 @@ export class Router {
     const name = this.aliases[requested] ?? requested;
     const slash = name.indexOf('/');
     if (slash > 0) {
-      const provider = this.providers.find((p) => p.id === name.slice(0, slash));
+      const provider = this.provider(name.slice(0, slash));
       if (provider) {
         const route = this.match(provider, name.slice(slash + 1));
-        if (route) return route;
+        if (route) return { requested, targets: [route], skipped: [] };
         throw this.notFound(requested, `provider '${provider.id}' does not serve '${name.slice(slash + 1)}'`);
       }
     }
-    for (const provider of this.providers) {
-      const route = this.match(provider, name);
-      if (route) return route;
+    const route = this.routeFor(name);
+    if (route) return this.planRoute(requested, name, route);
+    const matched = this.providers.flatMap((p) => {
+      const r = this.match(p, name);
+      return r ? [r] : [];
+    });
+    // a pool with no enabled account does not claim a bare name, unless nothing else does (its error says what to add)
+    const claimed = matched.filter((r) => !r.provider.pool || r.provider.pool.hasEnabled() || brings(r.provider));
+    const targets = claimed.length ? claimed : matched.slice(0, 1);
+    if (!targets.length) throw this.notFound(requested);
+    return { requested, targets, skipped: [] };
+  }
+
+  /** the first route whose name or glob matches any spelling of the name (suffixes off) */
+  private routeFor(name: string): ModelRoute | undefined {
+    const routes = this.routes;
+    if (!routes.length) return undefined;
+    if (this.compiled?.from !== routes) this.compiled = { from: routes, tests: routes.map((r) => globTest(r.match)) };
+    const { base } = parseModelSuffixes(name, this.thinkingSuffix);
+    const names = [name, ...nameVariants(base)];
+    const i = this.compiled.tests.findIndex((test) => names.some(test));
+    return i === -1 ? undefined : routes[i];
+  }
+
+  private planRoute(requested: string, name: string, route: ModelRoute): RoutePlan {
+    const { progress, thinking } = parseModelSuffixes(name, this.thinkingSuffix);
+    const suffix = `${thinking ? this.thinkingSuffix : ''}${progress ? '-progress' : ''}`;
+    const targets: Route[] = [];
+    const skipped: RoutePlan['skipped'] = [];
+    for (const target of route.targets) {
+      const slash = target.indexOf('/');
+      const id = slash > 0 ? target.slice(0, slash) : target;
+      const provider = this.provider(id);
+      if (!provider) {
+        skipped.push({ target, why: `no provider '${id}'` });
+        continue;
+      }
+      // "provider" alone: that provider asked for the name the client sent
+      const r = this.match(provider, slash > 0 ? `${target.slice(slash + 1)}${suffix}` : name);
+      if (r) targets.push(r);
+      else skipped.push({ target, why: `'${id}' does not serve it` });
     }
-    throw this.notFound(requested);
+    if (!targets.length) {
+      throw this.notFound(requested, `route '${route.match}' has no target that serves it: ${skipped.map((s) => `${s.target} (${s.why})`).join(', ')}`);
+    }
+    return { requested, route, targets, skipped };
   }
 
   private match(provider: Provider, name: string): Route | undefined {
     const parsed = parseModelSuffixes(name, this.thinkingSuffix);
     const thinkingOk = provider.supportsThinking === true;
     // a provider without reasoning support may still serve the "-thinking" name as a model of its own
-    const model = parsed.thinking && !thinkingOk ? `${parsed.base}${this.thinkingSuffix}` : parsed.base;
-    if (!provider.handles(model)) return undefined;
-    return { provider, model, progress: parsed.progress, thinking: parsed.thinking && thinkingOk };
+    const base = parsed.thinking && !thinkingOk ? `${parsed.base}${this.thinkingSuffix}` : parsed.base;
+    const model = nameVariants(base).find((v) => provider.handles(v));
+    if (model === undefined) return undefined;
+    return { provider, model, progress: parsed.progress, thinking: parsed.thinking && thinkingOk, target: `${provider.id}/${model}` };
+  }
+
+  /**
+   * Each route with its targets' readiness now: a pool target needs a usable account, a CLI
+   * target its CLI installed and logged in (the providers' cached probes).
+   */
+  async readiness(stored: readonly ModelRoute[] = []): Promise<RouteReadiness[]> {
+    const ready = new Map<string, Promise<{ ready: boolean; detail: string }>>();
+    const providerReady = (p: Provider) => {
+      let r = ready.get(p.id);
+      if (!r) ready.set(p.id, (r = readinessOf(p)));
+      return r;
+    };
+    const storedMatches = new Set(stored.map((r) => r.match));
+    return Promise.all(
+      this.routes.map(async (route) => {
+        const targets = await Promise.all(
+          route.targets.map(async (target) => {
+            const id = target.split('/')[0]!;
+            const provider = this.provider(id);
+            if (!provider) return { target, ready: false, detail: `no provider '${id}'` };
+            return { target, ...(await providerReady(provider)) };
+          }),
+        );
+        const serving = targets.find((t) => t.ready)?.target;
+        return { match: route.match, source: storedMatches.has(route.match) ? ('stored' as const) : ('environment' as const), targets, ...(serving ? { serving } : {}) };
+      }),
+    );
   }
 
   private notFound(model: string, why?: string): NotFound {
@@ -134,4 +262,19 @@ export class Router {
       { code: 'model_not_found', param: 'model' },
     );
   }
+}
+
+/** whether a provider could take a request now, and in a few words why (not) */
+async function readinessOf(p: Provider): Promise<{ ready: boolean; detail: string }> {
+  if (p.pool) {
+    const accounts = p.pool.status();
+    const usable = accounts.filter((a) => a.usable).length;
+    return { ready: usable > 0, detail: accounts.length ? `${usable} of ${accounts.length} accounts usable` : 'no accounts' };
+  }
+  if (!p.status) return { ready: true, detail: 'ready' };
+  const s = await p.status().catch((e: unknown) => ({ available: false, detail: { error: (e as Error).message } }) as const);
+  const d = s.detail as { loggedIn?: boolean; reason?: string; error?: string; version?: string };
+  if (!s.available) return { ready: false, detail: d.reason ?? d.error ?? 'not available' };
+  if (d.loggedIn === false) return { ready: false, detail: d.reason ?? 'not logged in' };
+  return { ready: true, detail: d.version ? `ready (${d.version})` : 'ready' };
 }

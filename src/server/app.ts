@@ -45,7 +45,9 @@ export function createApp(deps: AppDeps) {
 
   const handleError = errorHandler(openaiSurface, log);
   const recorder = requestRecorder({ ...(deps.admin ? { usage: deps.admin.usage, history: deps.admin.history } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) });
-  const corsMw = cors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, maxAge: 600 });
+  // a browser client may read which provider served and the rate limit's state
+  const exposedHeaders = ['X-Request-ID', 'x-cligate-provider', 'x-cligate-attempts', 'Retry-After', 'RateLimit', 'RateLimit-Policy'];
+  const corsMw = cors({ origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS, maxAge: 600, exposedHeaders });
   // the admin API and console are same-origin only: no CORS headers for them
   const isAdminPath = (p: string) => p === '/admin' || p.startsWith('/admin/') || (p.startsWith('/api/') && !p.startsWith('/api/ai/'));
   const apiCors: ApiHandler = (req, res, next) => {

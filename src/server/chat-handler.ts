@@ -22,6 +22,13 @@ import type { InFlight } from './inflight.js';
 import { sendError, sendJson } from './errors.js';
 import { planFeatures, type FeatureOptions } from '../features/pipeline.js';
 import { Exchange } from '../usage/exchange.js';
+import type { Route } from '../routing/router.js';
+import { firstToStart, type Attempt } from '../routing/fallback.js';
+
+/** `kiro/claude-sonnet-4.5;status=429;code=rate_limit_exceeded, claude-cli/claude-sonnet-4-5`: each target tried, in order */
+export function formatAttempts(attempts: readonly Attempt[]): string {
+  return attempts.map((a) => (a.status ? `${a.target};status=${a.status};code=${a.code}` : a.target)).join(', ');
+}
 
 export interface ChatHandlerDeps {
   router: Router;
@@ -58,12 +65,19 @@ function requestAccount(provider: Provider, req: ApiRequest, internalKey: string
   return account;
 }
 
-/** a hosted tool (Responses `web_search`, …) is run by the provider or not at all: say so instead of ignoring it */
-function refuseHostedTools(chat: ChatRequest, provider: Provider): void {
-  const missing = (chat.hostedTools ?? []).filter((t) => !provider.hostedTools?.includes(t));
-  if (!missing.length) return;
+/**
+ * A hosted tool (Responses `web_search`, …) is run by the provider or not at all: only the
+ * targets that run every hosted tool asked for; none, and the request is refused, naming the tool.
+ */
+function servingHostedTools(chat: ChatRequest, targets: Route[]): Route[] {
+  const hosted = chat.hostedTools ?? [];
+  if (!hosted.length) return targets;
+  const able = targets.filter((r) => hosted.every((t) => r.provider.hostedTools?.includes(t)));
+  if (able.length) return able;
+  const provider = targets[0]!.provider;
+  const missing = hosted.find((t) => !provider.hostedTools?.includes(t))!;
   throw new BadRequest(
-    `Tool type '${missing[0]}' is a hosted tool that provider '${provider.id}' cannot run. Remove it from tools${missing[0] === 'web_search' ? ' (Codex: web_search = "disabled" in config.toml)' : ''}, or use a model served by a provider that runs it.`,
+    `Tool type '${missing}' is a hosted tool that provider '${provider.id}' cannot run. Remove it from tools${missing === 'web_search' ? ' (Codex: web_search = "disabled" in config.toml)' : ''}, or use a model served by a provider that runs it.`,
     { param: 'tools', code: 'unsupported_tool' },
   );
 }
@@ -96,33 +110,62 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       const info = requestInfo(req);
       const chat = await surface.decode(req.body, info);
       if (chat.ignored) log().debug({ ignored: chat.ignored }, 'fields accepted and not acted on');
-      const route = deps.router.resolve(chat.model);
-      const provider = route.provider;
-      res.locals.chat = { model: chat.model, provider: provider.id, stream: chat.stream };
+      const plan = deps.router.plan(chat.model, (p) => p.accountFromHeaders?.(req.headers) !== undefined);
       const exchange = new Exchange(chat, deps.historyChars);
       res.locals.exchange = exchange;
-      refuseHostedTools(chat, provider);
-      // the provider gets the routed name; encoders keep the name the client asked for. Reasoning
-      // is on with a "-thinking" name, or when the dialect asked for it and the provider has it
-      const thinking = route.thinking || (chat.thinking === true && provider.supportsThinking === true);
-      const routed = { ...chat, model: route.model, progress: route.progress, thinking };
-      const account = requestAccount(provider, req, deps.internalApiKey);
-      const plan = await planFeatures(routed, provider, deps.features, ctl.signal);
-      if (plan.decided.xml?.xml || plan.decided.emulatedTools) log().debug(plan.decided, 'features');
-      const ctx: ProviderContext = {
-        signal: ctl.signal,
-        requestId,
-        get log() {
-          return log();
-        },
-        // only image links need it, and it weighs the trusted proxies
-        get publicUrl() {
-          return publicOrigin(req);
-        },
-        ...(account ? { account } : {}),
-        onAccount: (id: string) => (exchange.account = id),
+      const served = { model: chat.model, provider: plan.targets[0]!.provider.id, stream: chat.stream };
+      res.locals.chat = served;
+      // the targets that could not start, then the one that serves (x-cligate-attempts, the request log)
+      const attempts: Attempt[] = [];
+      res.locals.attempts = attempts;
+      // only image links need it, and it weighs the trusted proxies
+      const publicUrl = () => publicOrigin(req);
+      // one target's request: its features (native or emulated tools, …), its account, its provider
+      const start = async (route: Route): Promise<AsyncIterable<StreamPart>> => {
+        const provider = route.provider;
+        // the provider gets the routed name; encoders keep the name the client asked for. Reasoning
+        // is on with a "-thinking" name, or when the dialect asked for it and the provider has it
+        const thinking = route.thinking || (chat.thinking === true && provider.supportsThinking === true);
+        const routed = { ...chat, model: route.model, progress: route.progress, thinking };
+        const account = requestAccount(provider, req, deps.internalApiKey);
+        const features = await planFeatures(routed, provider, deps.features, ctl.signal);
+        if (features.decided.xml?.xml || features.decided.emulatedTools) log().debug(features.decided, 'features');
+        const ctx: ProviderContext = {
+          signal: ctl.signal,
+          requestId,
+          get log() {
+            return log();
+          },
+          get publicUrl() {
+            return publicUrl();
+          },
+          ...(account ? { account } : {}),
+          onAccount: (id: string) => (exchange.account = id),
+        };
+        return features.transform(provider.stream(features.request, ctx));
       };
-      const run = () => plan.transform(provider.stream(plan.request, ctx));
+      let opened = false;
+      const targets = servingHostedTools(chat, plan.targets);
+      const run = () =>
+        firstToStart(targets, start, {
+          mayFallBack: () => !opened && !res.headersSent,
+          onTry: (route) => {
+            served.provider = route.provider.id;
+            if (!res.headersSent) {
+              res.setHeader('x-cligate-provider', route.provider.id);
+              if (attempts.length) res.setHeader('x-cligate-attempts', formatAttempts([...attempts, { target: route.target }]));
+            }
+          },
+          onFail: (route, err, next) => {
+            // a lone target's failure is the answer, not a fallback
+            if (!next && !attempts.length) return;
+            attempts.push({ target: route.target, status: err.status, code: err.code });
+            if (!res.headersSent) res.setHeader('x-cligate-attempts', formatAttempts(attempts));
+            if (!next) return;
+            exchange.account = undefined;
+            log().info({ target: route.target, status: err.status, code: err.code, err: err.message }, 'target could not start the answer; trying the next');
+          },
+        });
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)
       const id = requestId.replace(/[^A-Za-z0-9]/g, '');
 
@@ -156,7 +199,6 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         if (frames.length === 1 || frames.reduce((n, f) => n + f.length, 0) < 65_536) res.write(frames.join(''));
         else for (const f of frames) res.write(f);
       };
-      let opened = false;
       /** an open stream ends with its dialect's error frames, never a bare cut */
       const failOpenStream = (e: CligateError, why: string) => {
         res.locals.streamError = e;

@@ -28,6 +28,7 @@ export function requestLog(log: Logger, ends: readonly RequestEnd[] = []) {
       const dialect = (res.locals.surface as { dialect?: string } | undefined)?.dialect;
       const error = (res.locals.streamError ?? res.locals.error) as { code?: string } | undefined;
       const account = (res.locals.exchange as { account?: string } | undefined)?.account;
+      const attempts = res.locals.attempts as { target: string; status?: number }[] | undefined;
       log.info(
         {
           requestId: id,
@@ -38,6 +39,7 @@ export function requestLog(log: Logger, ends: readonly RequestEnd[] = []) {
           ...(dialect && chat ? { dialect } : {}),
           ...(chat ?? {}),
           ...(account ? { account } : {}),
+          ...(attempts?.length ? { fallbacks: attempts.map((a) => `${a.target}:${a.status}`) } : {}),
           ...(usage ? { tokensIn: usage.inputTokens, tokensOut: usage.outputTokens, ...(usage.cacheReadTokens ? { tokensCached: usage.cacheReadTokens } : {}) } : {}),
           ...(error?.code ? { error: error.code } : {}),
           ...(res.writableFinished ? {} : { clientClosed: true }),

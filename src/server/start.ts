@@ -18,6 +18,7 @@ import { backgroundSettled } from '../runtime/background.js';
 import { DEFAULT_TEMPLATE_DIR } from '../runtime/sandbox.js';
 import { createProviders } from '../providers/registry.js';
 import { Router } from '../routing/router.js';
+import type { ModelRoute } from '../routing/routes.js';
 import { createApp } from './app.js';
 import { AccountStore } from '../accounts/store.js';
 import { closeDispatchers } from '../accounts/http.js';
@@ -40,6 +41,18 @@ export interface RunningServer {
   server: http.Server;
   /** graceful shutdown; resolves when everything is released */
   close(graceMs?: number): Promise<void>;
+}
+
+function routesOf(store: AccountStore, env: readonly ModelRoute[]): () => readonly ModelRoute[] {
+  let memo: { stored: readonly ModelRoute[]; all: readonly ModelRoute[] } | undefined;
+  return () => {
+    const stored = store.routes;
+    if (memo?.stored !== stored) {
+      const mine = new Set(stored.map((r) => r.match));
+      memo = { stored, all: [...stored, ...env.filter((r) => !mine.has(r.match))] };
+    }
+    return memo.all;
+  };
 }
 
 export async function startServer(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
@@ -89,6 +102,8 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   const router = new Router(providers, {
     // stored aliases (admin console) over MODEL_ALIASES
     aliases: () => ({ ...config.MODEL_ALIASES, ...store.aliases }),
+    // stored routes (admin console) first, then MODEL_ROUTES; one list while neither changes
+    routes: routesOf(store, config.MODEL_ROUTES),
     order: config.PROVIDER_ORDER,
     thinkingSuffix: config.THINKING_SUFFIX,
   });

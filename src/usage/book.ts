@@ -15,6 +15,8 @@ export interface RequestFacts {
   provider: string;
   model: string;
   account?: string;
+  /** targets tried before the one that served (or failed last), as `provider/model:status` */
+  fallbacks?: string[];
   status: number;
   durationMs: number;
 }

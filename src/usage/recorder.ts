@@ -11,6 +11,7 @@ import type { RequestFacts, UsageBook } from './book.js';
 import type { History } from './history.js';
 import type { Exchange } from './exchange.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { Attempt } from '../routing/fallback.js';
 
 const keyIds = new Map<string, string>();
 
@@ -38,6 +39,7 @@ export function requestRecorder(sinks: RequestSinks): RequestEnd {
     if (!chat) return; // not a chat request, or it failed before routing
     const usage = res.locals.usage as Usage | undefined;
     const exchange = res.locals.exchange as Exchange | undefined;
+    const fallbacks = (res.locals.attempts as Attempt[] | undefined)?.map((a) => `${a.target}:${a.status}`);
     const error = (res.locals.streamError ?? res.locals.error) as { code?: string; message?: string } | undefined;
     // a stream that failed after it opened is a 200 on the wire but an error here
     const status = res.locals.streamError ? 502 : res.writableFinished ? res.statusCode : 499;
@@ -48,6 +50,7 @@ export function requestRecorder(sinks: RequestSinks): RequestEnd {
       provider: chat.provider,
       model: chat.model,
       ...(exchange?.account ? { account: exchange.account } : {}),
+      ...(fallbacks?.length ? { fallbacks } : {}),
       status,
       durationMs,
     };

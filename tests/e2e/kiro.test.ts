@@ -193,14 +193,14 @@ describe('Kiro: endpoints, failover and accounts', () => {
     try {
       fake.setScript({ status: { 'rt-idc': 403 } });
       const refreshes = fake.count('/token', 'rt-idc');
-      const err = await openai(stack).chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      const err = await openai(stack).chat.completions.create({ model: 'kiro/claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
       expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
       expect(fake.count('/token', 'rt-idc') - refreshes).toBe(2); // the first token, then one forced refresh
       await new Promise((r) => setTimeout(r, 50));
       const stored = JSON.parse(await readFile(path.join(dataDir, 'accounts.json'), 'utf8'));
       expect(stored.accounts[0].disabledReason).toMatch(/Kiro rejected the account/);
       fake.setScript({});
-      const again = await openai(stack).chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      const again = await openai(stack).chat.completions.create({ model: 'kiro/claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
       expect((again as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
       expect((again as Error).message).toMatch(/No usable kiro account \(kiro-idc: Kiro rejected/);
     } finally {

@@ -20,13 +20,25 @@ const list = z.string().transform((s) =>
     .map((x) => x.trim())
     .filter(Boolean),
 );
+/** a comma list, or a JSON list of strings as clis-wrapper wrote it (CORS_ORIGINS=["*"]) */
+const listOrJson = z.string().transform((s, ctx) => {
+  if (!s.trim().startsWith('[')) return s.split(',').map((x) => x.trim()).filter(Boolean);
+  try {
+    const v: unknown = JSON.parse(s);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.map((x) => x.trim()).filter(Boolean);
+  } catch {
+    // refused below
+  }
+  ctx.addIssue({ code: 'custom', message: 'a comma-separated list, or a JSON list of strings such as ["http://a","http://b"]' });
+  return z.NEVER;
+});
 
 export const configSchema = z.object({
   PORT: int(0).max(65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
   API_KEY: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  CORS_ORIGINS: list.default(['*']),
+  CORS_ORIGINS: listOrJson.default(['*']),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb|gb)?$/i, 'a size such as 10mb').default('10mb'),
   // ms a request body may take to arrive (then 408 and the connection closed; 0 = no limit)
   BODY_TIMEOUT: int(0).default(30_000),
@@ -195,6 +207,8 @@ export const configSchema = z.object({
   RATE_LIMIT_COUNT_TOKENS_PER_MINUTE: int(1).default(600),
   RATE_LIMIT_HEALTH_PER_MINUTE: int(1).default(300),
   RATE_LIMIT_AUTH_STATUS_PER_MINUTE: int(1).default(30),
+  // /v1/debug/request, served only with LOG_LEVEL debug or trace
+  RATE_LIMIT_DEBUG_PER_MINUTE: int(1).default(30),
   RATE_LIMIT_ADMIN_LOGIN_PER_MINUTE: int(1).default(10),
 });
 

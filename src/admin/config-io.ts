@@ -1,6 +1,6 @@
 /**
  * /api/config: the whole account store (proxy, provider settings, accounts with their
- * secrets, aliases) as one JSON document to download, and its import: validated in full,
+ * secrets, aliases, model routes) as one JSON document to download, and its import: validated in full,
  * then written atomically; accounts whose credentials changed get a fresh chance.
  * The export is the one admin answer that carries secrets.
  */
@@ -9,6 +9,7 @@ import { storeSchema } from '../accounts/store.js';
 import { BadRequest } from '../core/errors.js';
 import { parse } from './validate.js';
 import { pooled, type AdminDeps } from './deps.js';
+import { checkTargets } from './routes.js';
 
 export function configRoutes(d: AdminDeps): express.Router {
   const r = express.Router();
@@ -33,11 +34,13 @@ export function configRoutes(d: AdminDeps): express.Router {
       if (!known.has(a.provider)) throw new BadRequest(`Invalid configuration: accounts.${i}.provider: no account-pool provider '${a.provider}' (known: ${[...known].join(', ')}).`, { code: 'invalid_admin_input', param: `accounts.${i}.provider` });
       ids.add(a.id);
     }
+    // a route to a provider this server does not have would only ever be skipped
+    checkTargets(d.router, data.routes, 'configuration', (i, j) => `routes.${i}.targets.${j}`);
     const before = new Map(d.store.accounts().map((a) => [a.id, JSON.stringify(a.credentials)]));
     await d.store.replace(data);
     for (const p of pooled(d.router)) for (const a of d.store.accounts(p.id)) if (before.get(a.id) !== JSON.stringify(a.credentials)) p.pool.restore(a.id);
     d.log.info({ accounts: data.accounts.length }, 'admin: configuration imported');
-    res.json({ imported: true, accounts: data.accounts.length, providers: Object.keys(data.providers).length, aliases: Object.keys(data.aliases).length });
+    res.json({ imported: true, accounts: data.accounts.length, providers: Object.keys(data.providers).length, aliases: Object.keys(data.aliases).length, routes: data.routes.length });
   });
 
   return r;

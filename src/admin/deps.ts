@@ -6,6 +6,7 @@ import type { AccountPoolView, Provider } from '../core/provider.js';
 import type { UsageBook } from '../usage/book.js';
 import type { History } from '../usage/history.js';
 import type { Logger } from '../log.js';
+import type { WarmPool } from '../runtime/warm-pool.js';
 import { BadRequest, NotFound } from '../core/errors.js';
 
 export interface AdminDeps {
@@ -15,6 +16,8 @@ export interface AdminDeps {
   usage: UsageBook;
   history: History;
   log: Logger;
+  /** pre-started CLI processes, read only (the overview counts them per CLI and model) */
+  warm?: Pick<WarmPool, 'enabled' | 'stats' | 'shapes'>;
 }
 
 /** an API provider, with the admin's view of its account pool; its accounts themselves are in `store` */

@@ -15,6 +15,7 @@ import { jsonBody } from '../server/body.js';
 import type { AdminDeps } from './deps.js';
 import { accountRoutes } from './accounts.js';
 import { modelRoutes } from './models.js';
+import { routeRoutes } from './routes.js';
 import { configRoutes } from './config-io.js';
 import { insightRoutes } from './insights.js';
 import { proxyRoutes } from './proxy-test.js';
@@ -64,7 +65,7 @@ export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: readonly Req
     res.json({ loggedOut: true });
   });
 
-  r.use(accountRoutes(d), modelRoutes(d), configRoutes(d), insightRoutes(d), proxyRoutes(d));
+  r.use(accountRoutes(d), modelRoutes(d), routeRoutes(d), configRoutes(d), insightRoutes(d), proxyRoutes(d));
   return r;
 }
 

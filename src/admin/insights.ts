@@ -1,4 +1,8 @@
-/** /api/pool (account states), /api/usage (totals and time series), /api/history (recent chats). */
+/**
+ * /api/status (every provider's readiness, warm processes, the routes and which target would
+ * serve each), /api/pool (account states), /api/usage (totals and time series), /api/history
+ * (recent chats).
+ */
 import express from 'express';
 import { z } from 'zod';
 import { NotFound } from '../core/errors.js';
@@ -8,6 +12,7 @@ import { pooled, type AdminDeps } from './deps.js';
 import { accountView } from './accounts.js';
 import { maskProxy } from '../accounts/mask.js';
 import { collectLimits } from '../server/routes/account-limits.js';
+import { providerViews } from './provider-status.js';
 
 const HOUR = 3_600_000;
 const usageQuery = z.strictObject({
@@ -29,6 +34,12 @@ const historyQuery = z.strictObject({
 
 export function insightRoutes(d: AdminDeps): express.Router {
   const r = express.Router();
+
+  // the overview: every provider (CLIs included) and every effective route with its readiness
+  r.get('/status', async (_req, res) => {
+    const [providers, routes] = await Promise.all([providerViews(d), d.router.readiness(d.store.routes)]);
+    res.json({ providers, routes, warm: d.warm ? { enabled: d.warm.enabled, ...d.warm.stats() } : { enabled: false, idle: 0, starting: 0, hits: 0 } });
+  });
 
   r.get('/pool', (_req, res) => {
     res.json({

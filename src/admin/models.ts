@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { BadRequest, NotFound } from '../core/errors.js';
 import { parse } from './validate.js';
 import { pooledProvider, type AdminDeps } from './deps.js';
+import { kindOf } from './provider-status.js';
 
 const modelName = z.string().regex(/^[\w.:@-]{1,128}$/, 'a model name (letters, digits, . _ : @ -)');
 const listSchema = z.strictObject({ models: z.array(modelName).min(1).max(200).refine((m) => new Set(m).size === m.length, 'no duplicates') });
@@ -21,7 +22,7 @@ export function modelRoutes(d: AdminDeps): express.Router {
       models: d.router.models(),
       providers: d.router.all().map((p) => ({
         id: p.id,
-        kind: p.pool ? 'accounts' : 'cli',
+        kind: kindOf(p),
         editable: p.pool !== undefined,
         models: p.models().map((m) => m.id),
         ...(p.pool ? { configured: d.store.settings(p.id).models ?? null } : {}),

@@ -56,6 +56,13 @@ export function warmKey(spec: WarmSpec): string {
   return createHash('sha256').update(JSON.stringify([spec.command, spec.args, spec.env, spec.template])).digest('hex');
 }
 
+/** the command and the model argument (--model / -m) of a shape */
+function labelOf(spec: WarmSpec): { command: string; model?: string } {
+  const i = spec.args.findIndex((a) => a === '--model' || a === '-m');
+  const model = i >= 0 ? spec.args[i + 1] : undefined;
+  return { command: spec.command, ...(model ? { model } : {}) };
+}
+
 export class WarmPool {
   private pool?: WorkerPool;
   private readonly ready = new Map<string, Held[]>();
@@ -66,6 +73,8 @@ export class WarmPool {
   private readonly launching = new Set<Promise<void>>();
   /** every process this pool started and that has not exited */
   private readonly alive = new Set<Held>();
+  /** what each shape is, in words (the admin console's view) */
+  private readonly labels = new Map<string, { command: string; model?: string }>();
 
   constructor(private readonly opts: WarmPoolOptions) {}
 
@@ -98,6 +107,7 @@ export class WarmPool {
   /** tops the shape up on free slots; all busy: tries again shortly, a few times (requests come first) */
   private async fill(spec: WarmSpec, retries: number): Promise<void> {
     const key = warmKey(spec);
+    if (!this.labels.has(key)) this.labels.set(key, labelOf(spec));
     while (this.enabled && (this.ready.get(key)?.length ?? 0) + (this.starting.get(key) ?? 0) < this.opts.size) {
       // the slot a request just released is free only once its queue has moved on
       await new Promise((r) => setTimeout(r, 0));
@@ -169,6 +179,17 @@ export class WarmPool {
     let starting = 0;
     for (const n of this.starting.values()) starting += n;
     return { idle, starting, hits: this.hits };
+  }
+
+  /** ready and starting processes per shape with any, named by command and model (read only: the admin overview) */
+  shapes(): { command: string; model?: string; idle: number; starting: number }[] {
+    const out: { command: string; model?: string; idle: number; starting: number }[] = [];
+    for (const [key, label] of this.labels) {
+      const idle = this.ready.get(key)?.length ?? 0;
+      const starting = this.starting.get(key) ?? 0;
+      if (idle || starting) out.push({ ...label, idle, starting });
+    }
+    return out;
   }
 
   /** kills every idle process; their exits free the slots and remove the sandboxes */

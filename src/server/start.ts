@@ -108,7 +108,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     thinkingSuffix: config.THINKING_SUFFIX,
   });
   let draining = false;
-  const admin = { config, store, router, usage, history, log, auth };
+  const admin = { config, store, router, usage, history, log, auth, warm };
   // WARM_POOL_MODELS: warmed before the first request (for requests without a system prompt)
   for (const model of config.WARM_POOL_MODELS) {
     try {

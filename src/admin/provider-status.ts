@@ -1,0 +1,95 @@
+/**
+ * Every provider as the overview shows it: its kind (a CLI, an account pool, an upstream
+ * API), whether it could take a request now and why not, with what to do about it: a CLI's
+ * install and login state (its cached status probe), a pool's usable accounts, the warm
+ * processes a CLI has waiting per model.
+ */
+import type { Provider } from '../core/provider.js';
+import type { AdminDeps } from './deps.js';
+
+export type ProviderKind = 'cli' | 'accounts' | 'upstream';
+
+export interface ProviderView {
+  id: string;
+  kind: ProviderKind;
+  /** could take a request now */
+  ready: boolean;
+  /** in a few words: why (not) */
+  detail: string;
+  /** what to run or set to make it ready */
+  fix?: string;
+  models: string[];
+  cli?: { path?: string; installed: boolean; version?: string; loggedIn?: boolean; auth?: string; reason?: string };
+  accounts?: { usable: number; total: number; enabled: number };
+  upstream?: Record<string, unknown>;
+  /** warm processes of this CLI, per model */
+  warm?: { model: string; idle: number; starting: number }[];
+}
+
+/** how each vendor CLI is installed, and the variable that points cligate at it */
+const INSTALL: Record<string, { pkg: string; variable: string }> = {
+  'claude-cli': { pkg: '@anthropic-ai/claude-code', variable: 'CLAUDE_CLI_PATH' },
+  'gemini-cli': { pkg: '@google/gemini-cli', variable: 'GEMINI_CLI_PATH' },
+  'qwen-cli': { pkg: '@qwen-code/qwen-code', variable: 'QWEN_CLI_PATH' },
+  'codex-cli': { pkg: '@openai/codex', variable: 'CODEX_CLI_PATH' },
+};
+
+export function kindOf(p: Provider): ProviderKind {
+  if (p.pool) return 'accounts';
+  // CLI providers start warm processes; an HTTP upstream has nothing to warm
+  return typeof p.prewarm === 'function' ? 'cli' : 'upstream';
+}
+
+export async function providerView(d: AdminDeps, p: Provider): Promise<ProviderView> {
+  const kind = kindOf(p);
+  const base = { id: p.id, kind, models: p.models().map((m) => m.id) };
+  if (p.pool) {
+    const accounts = p.pool.status();
+    const usable = accounts.filter((a) => a.usable).length;
+    const enabled = accounts.filter((a) => a.enabled).length;
+    return {
+      ...base,
+      ready: usable > 0,
+      detail: accounts.length ? `${usable} of ${accounts.length} accounts usable` : 'no accounts',
+      ...(usable ? {} : { fix: accounts.length ? (enabled ? 'wait for the resting accounts, or test / fix their credentials' : 'enable an account') : `add an account for ${p.id}` }),
+      accounts: { usable, total: accounts.length, enabled },
+    };
+  }
+  const status = p.status ? await p.status().catch((e: unknown) => ({ id: p.id, available: false, detail: { reason: (e as Error).message } })) : { id: p.id, available: true, detail: {} };
+  const s = status.detail as { path?: string; installed?: boolean; version?: string; loggedIn?: boolean; auth?: string; reason?: string; error?: string };
+  if (kind === 'upstream') {
+    return { ...base, ready: status.available, detail: status.available ? 'ready' : (s.reason ?? s.error ?? 'not configured'), ...(status.available ? {} : { fix: 'set its base URL and models (e.g. OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_MODELS)' }), upstream: status.detail };
+  }
+  const installed = s.installed ?? status.available;
+  const cli = {
+    ...(s.path ? { path: s.path } : {}),
+    installed,
+    ...(s.version ? { version: s.version } : {}),
+    ...(s.loggedIn !== undefined ? { loggedIn: s.loggedIn } : {}),
+    ...(s.auth ? { auth: s.auth } : {}),
+    ...(s.reason ?? s.error ? { reason: s.reason ?? s.error } : {}),
+  };
+  const ready = status.available && s.loggedIn !== false;
+  let fix: string | undefined;
+  if (!installed) {
+    const how = INSTALL[p.id];
+    fix = how ? `npm install -g ${how.pkg} (or set ${how.variable} to its path)` : 'install it, or set its path variable';
+  } else if (s.loggedIn === false) {
+    // the probe's reason ends with the login command: "...; run `claude login`"
+    fix = /`([^`]+)`/.exec(s.reason ?? '')?.[1] ?? 'log in with the CLI';
+  }
+  const warm = d.warm && s.path ? d.warm.shapes().filter((w) => w.command === s.path).map((w) => ({ model: w.model ?? '(default)', idle: w.idle, starting: w.starting })) : [];
+  return {
+    ...base,
+    ready,
+    detail: ready ? (s.version ? `ready (${s.version})` : 'ready') : (cli.reason ?? (installed ? 'not logged in' : 'not installed')),
+    ...(fix ? { fix } : {}),
+    cli,
+    warm,
+  };
+}
+
+/** every provider, probed at once (the probes are cached by the providers) */
+export function providerViews(d: AdminDeps): Promise<ProviderView[]> {
+  return Promise.all(d.router.all().map((p) => providerView(d, p)));
+}

@@ -24,6 +24,8 @@ export interface FakeOpenAIScript {
   reasoning?: string;
   /** awaited before each text piece after the first: a test can hold the stream until the client saw the last piece */
   gate?: () => Promise<void>;
+  /** a stream breaks off (the socket destroyed) after this many text pieces */
+  cutAfter?: number;
 }
 
 export interface FakeOpenAI {
@@ -101,6 +103,7 @@ export async function startFakeOpenAI(initial: FakeOpenAIScript = {}): Promise<F
     for (const [i, p] of pieces.entries()) {
       if (res.destroyed) return;
       if (i > 0 && s.gate) await s.gate();
+      if (s.cutAfter !== undefined && i >= s.cutAfter) return void res.destroy();
       send(chunk({ content: p }, null));
       if (s.chunkDelayMs) await sleep(s.chunkDelayMs);
     }

@@ -4,16 +4,22 @@
  *   npm run accounts:add -- [--manual] [--port 51121]   sign in with Google and store the account
  *   npm run accounts:list                                 every stored account, secrets masked
  *   npm run accounts:verify                               refresh each Cloud Code token and find its project
+ *   npm run accounts:import -- <file> [--format F] [--skip-existing] [--dry-run]
+ *                                                         accounts from another system's file (src/accounts/import.ts):
+ *                                                         Business Gemini Pool / gemini-business2api, antigravity-claude-proxy,
+ *                                                         cligate's own export; validated in full, written at once or not at all
  *
  * --manual is for headless servers: open the printed URL anywhere, sign in, and paste the
  * URL the browser ends on (it fails to load; that is expected) back here.
  */
 import { createInterface } from 'node:readline/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { loadConfig } from '../config.js';
 import { AccountStore } from '../accounts/store.js';
 import { maskAccount } from '../accounts/mask.js';
+import { IMPORT_FORMATS, ImportError, parseImport, planImport, summaryLines, type ImportFormat } from '../accounts/import.js';
 import { discoverProject, refreshAccessToken } from '../providers/cloudcode/client.js';
 import { PROVIDER_ID } from '../providers/cloudcode/index.js';
 import { authorizationUrl, callbackServer, codeFromPaste, exchangeCode } from './oauth-google.js';
@@ -28,6 +34,41 @@ async function main(): Promise<number> {
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE);
   const client = { clientId: config.CLOUDCODE_OAUTH_CLIENT_ID, clientSecret: config.CLOUDCODE_OAUTH_CLIENT_SECRET };
   const endpoints = { token: config.CLOUDCODE_TOKEN_URL, api: config.CLOUDCODE_ENDPOINTS };
+  // as the server chooses it: the account's proxy, the store's, UPSTREAM_PROXY
+  const proxyOf = (a?: { proxy?: string }) => a?.proxy || store.proxy || config.UPSTREAM_PROXY || undefined;
+
+  if (command === 'import') {
+    const file = rest.find((x, i) => !x.startsWith('--') && rest[i - 1] !== '--format');
+    const format = rest.includes('--format') ? rest[rest.indexOf('--format') + 1] : undefined;
+    if (!file || (rest.includes('--format') && !IMPORT_FORMATS.includes(format as ImportFormat))) {
+      out(`usage: accounts import <file> [--format ${IMPORT_FORMATS.join('|')}] [--skip-existing] [--dry-run]`);
+      return 2;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      process.stderr.write(`accounts import: ${file}: ${(err as Error).message}; nothing was imported\n`);
+      return 1;
+    }
+    try {
+      const parsed = parseImport(raw, format as ImportFormat | undefined);
+      const { data, rows } = planImport(store.snapshot(), parsed, { skipExisting: rest.includes('--skip-existing') });
+      for (const line of summaryLines(parsed, rows)) out(line);
+      if (parsed.format === 'antigravity' && (!config.CLOUDCODE_OAUTH_CLIENT_ID || !config.CLOUDCODE_OAUTH_CLIENT_SECRET)) out('note: CLOUDCODE_OAUTH_CLIENT_ID / CLOUDCODE_OAUTH_CLIENT_SECRET are not set here');
+      const changed = rows.some((r) => r.action === 'added' || r.action === 'updated');
+      if (rest.includes('--dry-run')) out('dry run: nothing was written');
+      else if (changed) {
+        await store.replace(data);
+        out(`written to ${store.file}. A running cligate does not see this (and its next change to the store would overwrite it): restart it now, or stop it before importing`);
+      } else out('nothing to write');
+      return 0;
+    } catch (err) {
+      if (!(err instanceof ImportError)) throw err;
+      process.stderr.write(`accounts import: ${file}: ${err.message}\n`);
+      return 1;
+    }
+  }
 
   if (command === 'list') {
     const rows = store.accounts().map(maskAccount);
@@ -42,8 +83,8 @@ async function main(): Promise<number> {
     let failed = 0;
     for (const a of store.accounts(PROVIDER_ID)) {
       try {
-        const { accessToken } = await refreshAccessToken(endpoints.token, client, a.credentials.refresh_token ?? '', a.proxy || store.proxy || undefined);
-        const project = a.credentials.project_id || (await discoverProject(endpoints, accessToken, a.proxy || store.proxy || undefined));
+        const { accessToken } = await refreshAccessToken(endpoints.token, client, a.credentials.refresh_token ?? '', proxyOf(a));
+        const project = a.credentials.project_id || (await discoverProject(endpoints, accessToken, proxyOf(a)));
         const { disabledReason: _gone, ...ok } = a;
         await store.upsert({ ...ok, credentials: { ...a.credentials, project_id: project } });
         out(`ok\t${a.id}\tproject ${project}`);
@@ -90,14 +131,14 @@ async function main(): Promise<number> {
     const email = await fetch(config.CLOUDCODE_USERINFO_URL, { headers: { authorization: `Bearer ${tokens.accessToken}` } })
       .then(async (r) => (r.ok ? ((await r.json()) as { email?: string }).email : undefined))
       .catch(() => undefined);
-    const project = await discoverProject(endpoints, tokens.accessToken, store.proxy || undefined);
+    const project = await discoverProject(endpoints, tokens.accessToken, proxyOf());
     const id = `cloudcode-${(email ?? project).replace(/[^a-zA-Z0-9]+/g, '-').toLowerCase()}`;
     await store.upsert({ id, provider: PROVIDER_ID, enabled: true, weight: 100, credentials: { refresh_token: tokens.refreshToken, project_id: project, ...(email ? { email } : {}) } });
     out(`Added ${id}${email ? ` (${email})` : ''}, project ${project}, to ${store.file}.`);
     return 0;
   }
 
-  out('usage: accounts add [--manual] [--port N] | accounts list | accounts verify');
+  out(`usage: accounts add [--manual] [--port N] | accounts list | accounts verify | accounts import <file> [--format ${IMPORT_FORMATS.join('|')}] [--skip-existing] [--dry-run]`);
   return 2;
 }
 

@@ -21,6 +21,8 @@ import { startStack, type TestStack } from '../helpers/server.js';
 import { expectNoProcessesLeft, startTap, type Seen } from '../helpers/client-run.js';
 import { CLAUDE_BIN } from '../helpers/claude-env.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { dataDirWithStore } from '../helpers/accounts.js';
 
 const KEY = 'sk-cligate-user';
 const DEFAULT_MODEL = 'claude-opus-4-8';
@@ -273,5 +275,66 @@ describe('Claude Code -> cligate -> openai-compatible provider (fake OpenAI): a 
     expect(out.result).toBe('The command printed: tool-ran-ok');
     expect(out.num_turns).toBeGreaterThanOrEqual(2);
     console.log(`[timing] Claude Code default model, Bash round trip via openai-compatible: ${ms} ms`);
+  });
+});
+
+describe('Claude Code -> cligate -> Kiro accounts through a route (fake Kiro), falling back to the claude CLI', () => {
+  let kiro: FakeKiro;
+  let stack: TestStack;
+  let dataDir: string;
+  let tap: Awaited<ReturnType<typeof startTap>>;
+  const kiroChats = () => kiro.calls.filter((c) => c.path.endsWith('generateAssistantResponse'));
+  beforeAll(async () => {
+    kiro = await startFakeKiro([{ refresh_token: 'rt-cc', auth_method: 'social' }]);
+    dataDir = await dataDirWithStore('cc-kiro', { accounts: [{ id: 'kiro-cc', provider: 'kiro', credentials: { refresh_token: 'rt-cc', auth_method: 'social' } }] });
+    stack = await startStack({
+      API_KEY: KEY,
+      DATA_DIR: dataDir,
+      KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
+      KIRO_OIDC_URL: kiro.templates.oidc,
+      KIRO_API_URL: kiro.templates.api,
+      KIRO_Q_URL: kiro.templates.q,
+      // the README's example: Claude Code's Opus names to Kiro's Opus, then the claude CLI
+      MODEL_ROUTES: 'claude-opus-4*=kiro/claude-opus-4.5,claude-cli',
+      ACCOUNT_COOLDOWN_BASE: '0.001',
+      ACCOUNT_COOLDOWN_MAX: '0.05',
+    });
+    tap = await startTap(stack.url);
+  });
+  afterAll(async () => {
+    await tap?.close();
+    await stack?.close();
+    await kiro?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await expectNoProcessesLeft(root);
+  });
+
+  it('default model (claude-opus-4-8) is answered by Kiro as claude-opus-4.5; the claude CLI is never started', async () => {
+    kiro.setScript({ reply: 'Kiro answers Claude Code' });
+    const before = kiroChats().length;
+    const inner = stack.fake.requests.length;
+    const sent = tap.seen.length;
+    const { run, out } = await claudeCode(tap.url, await sandbox('kiro-route'), 'hi');
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(out.is_error, JSON.stringify(out)).toBe(false);
+    expect(out.result).toBe('Kiro answers Claude Code');
+    expect(messageCalls(tap.seen.slice(sent)).map((c) => c.body.model)).toContain(DEFAULT_MODEL);
+    const chats = kiroChats().slice(before);
+    expect(chats.length).toBeGreaterThan(0);
+    expect(chats.map((c) => c.body.conversationState.currentMessage.userInputMessage.modelId)).toContain('claude-opus-4.5');
+    expect(stack.fake.requests.length - inner).toBe(0);
+  });
+
+  it("Kiro's accounts exhausted (429): the same default model is answered by the claude CLI", async () => {
+    kiro.setScript({ status: { 'rt-cc': 429 } });
+    stack.fake.setScript({ reply: 'the claude CLI after Kiro' });
+    const inner = stack.fake.requests.length;
+    const { run, out } = await claudeCode(tap.url, await sandbox('kiro-exhausted'), 'hi');
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(out.is_error, JSON.stringify(out)).toBe(false);
+    expect(out.result).toBe('the claude CLI after Kiro');
+    expect(stack.fake.requests.slice(inner).filter((q) => q.path === '/v1/messages').map((q) => q.body.model)).toContain(DEFAULT_MODEL);
   });
 });

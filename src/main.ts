@@ -3,8 +3,10 @@ import { config as loadDotenv } from 'dotenv';
 import { createInterface } from 'node:readline/promises';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from './config.js';
+import { applyLegacyEnv, logLegacyNotices, type LegacyNotice } from './legacy-env.js';
+import { portIsExplicit, readCommandLine, USAGE, type CommandLine } from './command-line.js';
 import { createLogger } from './log.js';
-import { startServer } from './server/start.js';
+import { ListenError, startServer } from './server/start.js';
 import { killAllSync } from './runtime/process.js';
 import { removeAllSandboxesSync } from './runtime/sandbox.js';
 import { handleSignals } from './server/signals.js';
@@ -29,15 +31,31 @@ async function askForApiKey(config: Config): Promise<Config> {
 }
 
 async function main(): Promise<void> {
-  let config: Config;
+  let cmd: CommandLine;
   try {
-    config = loadConfig(process.env);
+    cmd = readCommandLine(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (cmd.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  let config: Config;
+  let notices: LegacyNotice[];
+  try {
+    // names of the systems cligate replaces (legacy-env.ts), then the command line over the environment
+    const legacy = applyLegacyEnv(process.env);
+    notices = legacy.notices;
+    config = loadConfig({ ...legacy.env, ...cmd.env });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
   config = await askForApiKey(config);
   const log = createLogger(config.LOG_LEVEL);
+  logLegacyNotices(log, notices);
   if (!config.API_KEY) log.warn('API_KEY is not set: the API is open to anyone who can reach this port.');
 
   // last resort on any exit: no CLI process or sandbox outlives the server
@@ -47,13 +65,18 @@ async function main(): Promise<void> {
   });
 
   // handled from before the start: a stop during start-up waits for it, then drains
-  const starting = startServer(config, log);
+  // a port nobody chose is only a preference: when it is taken, the next free one is used
+  const starting = startServer(config, log, process.env, { portFallback: portIsExplicit(cmd, process.env) ? 0 : 10 });
   handleSignals({ drain: async () => (await starting).close(), log });
   const running = await starting;
   log.info({ url: running.url, host: config.HOST, port: running.port }, `cligate listening on ${config.HOST}:${running.port}`);
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ListenError) {
+    process.stderr.write(`cligate cannot start: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`cligate failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -31,6 +31,7 @@ import { responsesRoutes } from './routes/responses.js';
 import { responsesSurface, responseStore } from '../surfaces/responses/index.js';
 import { geminiModelsRoutes } from './routes/gemini-models.js';
 import { authStatusRoute } from './routes/auth-status.js';
+import { debugRoutes } from './routes/debug.js';
 import { adminApi, adminConsole } from '../admin/index.js';
 import { requestRecorder } from '../usage/recorder.js';
 
@@ -156,6 +157,7 @@ export function createApp(deps: AppDeps) {
   // reads of stored answers: as cheap as the model list, counted on their own
   v1.use(responsesRoutes(responsesStore, limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'stored responses')));
   v1.get('/auth/status', ...limits(config.RATE_LIMIT_AUTH_STATUS_PER_MINUTE, 'auth status'), authStatusRoute(deps));
+  v1.use(debugRoutes({ enabled: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace', router, responses, json, limit: limits(config.RATE_LIMIT_DEBUG_PER_MINUTE, 'debug') }));
   app.use('/v1', v1);
 
   // --- the rest of Gemini's /v1beta ---

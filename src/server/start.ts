@@ -55,7 +55,53 @@ function routesOf(store: AccountStore, env: readonly ModelRoute[]): () => readon
   };
 }
 
-export async function startServer(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+export interface StartOptions {
+  /**
+   * a port in use: try up to this many following ports (0: fail at once). main.ts sets it when no
+   * port was chosen (no PORT, no --port); a port that was chosen is never swapped for another.
+   */
+  portFallback?: number;
+}
+
+/** the server could not listen: a message that says what to change (main.ts prints it without a stack) */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+/** listens on `port`, or the next free one within `fallback` more when it is in use; returns the port */
+async function listen(server: http.Server, port: number, host: string, fallback: number, log: Logger): Promise<number> {
+  for (let p = port; ; p++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(p, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const { port: bound } = server.address() as AddressInfo;
+      if (p !== port) log.warn({ port, listening: bound }, `port ${port} is in use; listening on ${bound}`);
+      return bound;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' && port !== 0 && p < port + fallback && p < 65_535) continue;
+      const where = `${host.includes(':') ? `[${host}]` : host}:${p}`;
+      const why =
+        code === 'EADDRINUSE'
+          ? fallback > 0
+            ? `ports ${port} to ${p} on ${host} are all in use: set PORT or --port to a free one`
+            : `port ${port} on ${host} is in use (chosen with PORT or --port): stop what is using it, or choose another port`
+          : code === 'EACCES'
+            ? `not allowed to listen on ${where} (ports below 1024 need privileges): choose another port`
+            : code === 'EADDRNOTAVAIL'
+              ? `${host} is not an address of this machine (HOST or --host)`
+              : `cannot listen on ${where}: ${(err as Error).message}`;
+      throw new ListenError(why, { cause: err });
+    }
+  }
+}
+
+export async function startServer(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env, opts: StartOptions = {}): Promise<RunningServer> {
   let providers: readonly Provider[] = [];
   let metrics: Metrics | undefined;
   const templateDir = config.SANDBOX_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR;
@@ -127,11 +173,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   server.requestTimeout = 0;
   server.headersTimeout = config.HEADERS_TIMEOUT;
   server.keepAliveTimeout = config.KEEPALIVE_TIMEOUT;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, config.PORT, config.HOST, opts.portFallback ?? 0, log);
   // the token estimator's tables are built once listening, not in the first request that needs them
   setTimeout(warmTokenizer, 0).unref();
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;

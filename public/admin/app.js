@@ -98,7 +98,7 @@ $('#logout').addEventListener('click', async () => {
 
 // --- tabs ----------------------------------------------------------------------------
 
-const loaders = { overview: loadOverview, accounts: loadAccounts, models: loadModels, history: loadHistory, config: loadConfig };
+const loaders = { overview: loadOverview, accounts: loadAccounts, models: loadModels, routes: loadRoutes, history: loadHistory, config: loadConfig };
 
 function show(tab) {
   state.tab = tab;
@@ -131,9 +131,65 @@ function drawChart(target, buckets, series, value, unit) {
   state.charts.push(new window.uPlot(opts, data, target));
 }
 
+const KIND_LABEL = { cli: 'CLI', accounts: 'accounts', upstream: 'upstream API' };
+
+const readyBadge = (ready, text, title) => h('span', { class: `badge ${ready ? 'ok' : 'bad'}`, title }, text ?? (ready ? 'ready' : 'not ready'));
+
+/** one route's targets in order, each with its readiness; the serving one marked */
+function targetChain(targets, serving) {
+  return h('div', { class: 'targets' },
+    targets.flatMap((t, i) => [
+      i ? h('span', { class: 'arrow' }, '→') : null,
+      h('span', { class: `badge ${t.ready ? (t.target === serving ? 'ok' : 'warn') : 'bad'}`, title: t.detail, 'data-target': t.target }, `${t.target}${t.ready ? '' : ' ✗'}`),
+    ]));
+}
+
+/** every provider: kind, installed / version / login (CLIs), accounts usable (pools), warm processes */
+function providerRows(providers) {
+  return providers.map((p) => {
+    const state = p.kind === 'cli'
+      ? !p.cli?.installed ? readyBadge(false, 'not installed') : p.cli.loggedIn === false ? readyBadge(false, 'not logged in') : readyBadge(p.ready)
+      : p.kind === 'accounts' ? readyBadge(p.ready, `${p.accounts.usable} of ${p.accounts.total} usable`) : readyBadge(p.ready, p.ready ? 'ready' : 'not configured');
+    const warm = p.kind !== 'cli' ? '—' : p.warm?.length ? p.warm.map((w) => `${w.model}: ${w.idle}${w.starting ? ` (+${w.starting} starting)` : ''}`).join(', ') : '0';
+    return h('tr', { 'data-provider': p.id },
+      h('td', {}, p.id),
+      h('td', { class: 'kind' }, KIND_LABEL[p.kind] ?? p.kind),
+      h('td', { class: 'state' }, state),
+      h('td', {}, p.cli?.version ?? '—'),
+      h('td', { class: 'detail' }, p.ready ? (p.cli?.auth ? `logged in (${p.cli.auth})` : p.detail) : p.detail, p.fix ? [h('br'), 'fix: ', h('span', { class: 'fix' }, p.fix)] : null),
+      h('td', { class: 'warm' }, warm),
+    );
+  });
+}
+
+function routeStatusRows(routes) {
+  return routes.map((r) =>
+    h('tr', { 'data-match': r.match },
+      h('td', {}, r.match),
+      h('td', {}, targetChain(r.targets, r.serving)),
+      h('td', { class: 'serving' }, r.serving ?? h('span', { class: 'badge bad' }, 'none ready')),
+      h('td', { class: 'muted' }, r.source === 'stored' ? 'console' : 'MODEL_ROUTES'),
+    ));
+}
+
+async function loadStatus() {
+  const status = await api('GET', '/status');
+  $('#providers-status').replaceChildren(
+    h('table', {}, h('thead', {}, h('tr', {}, ['Provider', 'Kind', 'State', 'Version', 'Detail', 'Warm processes'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, providerRows(status.providers))),
+  );
+  $('#routes-status').replaceChildren(
+    status.routes.length
+      ? h('table', {}, h('thead', {}, h('tr', {}, ['Match', 'Targets', 'Would serve now', 'Source'].map((c) => h('th', {}, c)))), h('tbody', {}, routeStatusRows(status.routes)))
+      : h('p', { class: 'muted' }, 'No routes: a model name goes to every provider that serves it, in PROVIDER_ORDER. Add routes on the Routes page.'),
+  );
+}
+
 async function loadOverview() {
   const [hours, bucket] = $('#range').value.split(':');
   const groupBy = $('#group').value;
+  // the provider probes may take a moment the first time: the rest does not wait for them
+  loadStatus().catch((e) => notice(e.message, true));
   const [usage, pool] = await Promise.all([api('GET', `/usage?hours=${hours}&bucket=${bucket}&groupBy=${groupBy}`), api('GET', '/pool')]);
   const t = usage.totals;
   $('#cards').replaceChildren(
@@ -308,7 +364,7 @@ async function loadModels() {
   const data = await api('GET', '/models');
   $('#model-providers').replaceChildren(
     ...data.providers.map((p) => {
-      const card = h('div', { class: 'card' }, h('h3', {}, `${p.id} `, h('span', { class: 'muted' }, p.kind === 'cli' ? '(CLI: models from its environment variables)' : '(account pool)')));
+      const card = h('div', { class: 'card' }, h('h3', {}, `${p.id} `, h('span', { class: 'muted' }, p.kind === 'cli' ? '(CLI: models from its environment variables)' : p.kind === 'upstream' ? '(upstream API: models from its environment variables)' : '(account pool)')));
       if (!p.editable) {
         card.append(h('p', {}, p.models.join(', ') || '(none)'));
         return card;
@@ -357,7 +413,131 @@ $('#alias-form').addEventListener('submit', async (e) => {
   }
 });
 
+// --- routes --------------------------------------------------------------------------
+
+async function loadRoutes() {
+  const data = await api('GET', '/routes');
+  state.routeProviders = data.providers;
+  const effective = new Map(data.effective.map((r) => [r.match, r]));
+  const stored = data.stored.map((r) => {
+    const e = effective.get(r.match);
+    return h('tr', { 'data-match': r.match },
+      h('td', {}, r.match),
+      h('td', {}, e ? targetChain(e.targets, e.serving) : r.targets.join(' → ')),
+      h('td', { class: 'serving' }, e?.serving ?? h('span', { class: 'badge bad' }, 'none ready')),
+      h('td', { class: 'muted' }, data.environment.some((x) => x.match === r.match) ? 'console (replaces MODEL_ROUTES)' : 'console'),
+      h('td', { class: 'actions-cell' },
+        h('button', { class: 'small ghost', onclick: () => openRouteForm(r) }, 'Edit'),
+        h('button', { class: 'small danger', onclick: () => deleteRoute(r.match) }, 'Delete')),
+    );
+  });
+  $('#route-table tbody').replaceChildren(...(stored.length ? stored : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No routes set here.'))]));
+  const env = data.environment.map((r) => {
+    const e = data.effective.find((x) => x.match === r.match && x.source === 'environment');
+    return h('tr', { 'data-match': r.match },
+      h('td', {}, r.match),
+      h('td', {}, e ? targetChain(e.targets, e.serving) : r.targets.join(' → ')),
+      h('td', {}, e ? (e.serving ? `serves via ${e.serving}` : h('span', { class: 'badge bad' }, 'none ready')) : h('span', { class: 'badge off' }, 'replaced by a console route')));
+  });
+  $('#env-route-table tbody').replaceChildren(...(env.length ? env : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'MODEL_ROUTES is empty.'))]));
+  $('#routes-env').textContent = data.env ? `MODEL_ROUTES="${data.env}"` : '(no routes)';
+}
+
+function targetRow(target = '') {
+  const slash = target.indexOf('/');
+  const provider = slash > 0 ? target.slice(0, slash) : target;
+  const model = slash > 0 ? target.slice(slash + 1) : '';
+  const providers = state.routeProviders ?? [];
+  const sel = h('select', { class: 'target-provider', 'aria-label': 'provider' },
+    providers.map((p) => h('option', { value: p.id }, `${p.id} (${KIND_LABEL[p.kind] ?? p.kind})`)));
+  if (provider) sel.value = provider;
+  const input = h('input', { class: 'target-model', placeholder: 'model (empty: the name requested)', value: model, list: 'route-models' });
+  const fillModels = () => $('#route-models').replaceChildren(...(providers.find((p) => p.id === sel.value)?.models ?? []).map((m) => h('option', { value: m })));
+  sel.addEventListener('change', fillModels);
+  input.addEventListener('focus', fillModels);
+  const row = h('div', { class: 'target-row' },
+    h('span', { class: 'pos' }),
+    sel, input,
+    h('button', { type: 'button', class: 'small ghost', title: 'earlier', onclick: () => { row.previousElementSibling?.before(row); renumber(); } }, '↑'),
+    h('button', { type: 'button', class: 'small ghost', title: 'later', onclick: () => { row.nextElementSibling?.after(row); renumber(); } }, '↓'),
+    h('button', { type: 'button', class: 'small ghost', title: 'remove', onclick: () => { row.remove(); renumber(); } }, '×'),
+  );
+  return row;
+}
+
+function renumber() {
+  [...document.querySelectorAll('#target-rows .target-row')].forEach((r, i) => (r.querySelector('.pos').textContent = `${i + 1}.`));
+}
+
+function openRouteForm(route) {
+  const f = $('#route-form');
+  f.reset();
+  state.editingRoute = route ?? null;
+  $('#route-error').textContent = '';
+  $('#route-form-title').textContent = route ? `Edit ${route.match}` : 'Add route';
+  f.elements.match.value = route?.match ?? '';
+  f.elements.match.readOnly = !!route;
+  $('#target-rows').replaceChildren(...(route ? route.targets : ['']).map((t) => targetRow(t)));
+  renumber();
+  f.hidden = false;
+  f.scrollIntoView({ behavior: 'smooth' });
+}
+
+async function deleteRoute(match) {
+  if (!confirm(`Delete route ${match}?`)) return;
+  await api('DELETE', `/routes/${encodeURIComponent(match)}`).then(() => notice(`Route ${match} deleted.`), (e) => notice(e.message, true));
+  await loadRoutes();
+}
+
+$('#add-route').addEventListener('click', () => openRouteForm());
+$('#add-target').addEventListener('click', () => {
+  $('#target-rows').append(targetRow());
+  renumber();
+});
+$('#cancel-route').addEventListener('click', () => ($('#route-form').hidden = true));
+
+$('#route-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const match = f.elements.match.value.trim();
+  const targets = [...document.querySelectorAll('#target-rows .target-row')].map((r) => {
+    const model = r.querySelector('.target-model').value.trim();
+    return model ? `${r.querySelector('.target-provider').value}/${model}` : r.querySelector('.target-provider').value;
+  });
+  try {
+    const r = await api('PUT', `/routes/${encodeURIComponent(match)}`, { targets });
+    f.hidden = true;
+    notice(r.warnings?.length ? `Saved. ${r.warnings.join('; ')}` : `Route ${match} saved.`);
+    await loadRoutes();
+  } catch (err) {
+    $('#route-error').textContent = err.message;
+  }
+});
+
+$('#route-try').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const out = $('#route-plan');
+  try {
+    const plan = await api('POST', '/routes/try', { model: e.target.elements.model.value.trim() });
+    out.replaceChildren(
+      ...[h('p', {}, plan.route ? `Route ${plan.route.match} (${plan.route.source === 'stored' ? 'console' : 'MODEL_ROUTES'})` : 'No route: every provider that serves the name, in PROVIDER_ORDER.'),
+      h('ol', { class: 'plan' }, plan.targets.map((t) =>
+        h('li', { 'data-target': t.target }, `${t.target}${t.thinking ? ' (thinking)' : ''} `, readyBadge(t.ready, t.ready ? (t.target === plan.serving ? 'would serve' : 'ready') : 'not ready'), ' ', h('span', { class: 'muted' }, t.detail)))),
+      plan.skipped.length ? h('p', { class: 'muted' }, `Skipped: ${plan.skipped.map((s) => `${s.target} (${s.why})`).join(', ')}`) : null,
+      h('p', { class: 'serving' }, plan.serving ? `Would be served now by ${plan.serving}.` : 'No target could serve it now.')].filter(Boolean),
+    );
+  } catch (err) {
+    out.replaceChildren(h('p', { class: 'error' }, err.message));
+  }
+});
+
 // --- history -------------------------------------------------------------------------
+
+/** the provider that served, and a badge for the targets that could not (provider/model:status) */
+function servedBy(e) {
+  if (!e.fallbacks?.length) return e.provider;
+  return h('span', {}, `${e.provider} `, h('span', { class: 'badge warn fallbacks', title: `tried first: ${e.fallbacks.join(', ')}` }, `after ${e.fallbacks.map((f) => f.replace(/^([^/]+)\/.*:(\d+)$/, '$1 $2')).join(', ')}`));
+}
 
 async function loadHistory() {
   const q = $('#history-q').value.trim();
@@ -365,7 +545,7 @@ async function loadHistory() {
   $('#history-off').hidden = data.enabled;
   const rows = data.entries.map((e) =>
     h('tr', { class: 'clickable', onclick: () => showChat(e) },
-      h('td', {}, when(e.t)), h('td', {}, e.model), h('td', {}, e.provider), h('td', {}, e.account ?? ''),
+      h('td', {}, when(e.t)), h('td', {}, e.model), h('td', { class: 'served' }, servedBy(e)), h('td', {}, e.account ?? ''),
       h('td', {}, h('span', { class: `badge ${e.status < 400 ? 'ok' : 'bad'}` }, e.status)), h('td', {}, e.durationMs),
       h('td', {}, e.prompt.length > 90 ? `${e.prompt.slice(0, 90)}…` : e.prompt)),
   );
@@ -375,12 +555,13 @@ async function loadHistory() {
 function showChat(e) {
   const d = $('#history-detail');
   d.replaceChildren(
-    h('h3', {}, `${e.model} · ${when(e.t)}`),
+    ...[h('h3', {}, `${e.model} · ${when(e.t)}`),
     h('p', { class: 'muted' }, `${e.dialect} · ${e.provider}${e.account ? ` · ${e.account}` : ''} · status ${e.status} · ${e.durationMs} ms · ${e.messages} message(s) · request ${e.requestId}`),
+    e.fallbacks?.length ? h('p', { class: 'fallbacks' }, `Served by ${e.provider} after these could not: ${e.fallbacks.join(', ')}`) : null,
     h('h4', {}, 'Prompt (last user turn)'), h('pre', {}, e.prompt),
     h('h4', {}, 'Answer'), h('pre', {}, e.answer || '(no text)'),
     e.toolCalls ? h('p', {}, `Tool calls: ${e.toolCalls.join(', ')}`) : null,
-    e.error ? h('p', { class: 'error' }, e.error) : null,
+    e.error ? h('p', { class: 'error' }, e.error) : null].filter(Boolean),
   );
   d.hidden = false;
   d.scrollIntoView({ behavior: 'smooth' });

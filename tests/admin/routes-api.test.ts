@@ -219,3 +219,22 @@ describe('admin routes API', () => {
     expect((await chat('team-red')).provider).toBe('openai-compatible');
   }, 60_000);
 });
+
+describe('/api/status: warm processes', () => {
+  it('counts the warm processes of each CLI per model (WARM_POOL_MODELS)', async () => {
+    const warmData = await dataDirWithStore('routes-warm', { accounts: [] });
+    const warmStack = await startStack({ DATA_DIR: warmData, ADMIN_PASSWORD: PASSWORD, WARM_POOL_SIZE: '1', WARM_POOL_MODELS: 'claude-sonnet-4-5' });
+    try {
+      const login = await fetchJson(`${warmStack.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) });
+      const status = async () => {
+        const r = await fetchJson(`${warmStack.url}/api/status`, { headers: { authorization: `Bearer ${login.json.token}` } });
+        return r.json.providers.find((p: { id: string }) => p.id === 'claude-cli').warm;
+      };
+      // the process starts in the background; the poll's limit is a safety net, not the assertion
+      await expect.poll(status, { timeout: 30_000, interval: 100 }).toEqual([{ model: 'claude-sonnet-4-5', idle: 1, starting: 0 }]);
+    } finally {
+      await warmStack.close();
+      await rm(warmData, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -183,7 +183,7 @@ export const configSchema = z.object({
   RESPONSES_STORE_TTL: int(1).default(21_600),
   RESPONSES_STORE_MAX_BYTES: int(1024).default(67_108_864),
   // default proxy of every account-pool request (an account's proxy, then the store's, win): http(s)://, socks5(h)://,
-  // socks4(a)://; a bare host:port means http:// (Kiro gateway's VPN_PROXY_URL is read as this)
+  // socks4(a)://; a bare host:port means http:// (Kiro gateway's VPN_PROXY_URL is read as this: legacy-env.ts)
   UPSTREAM_PROXY: z
     .string()
     .transform((s) => (s && !s.includes('://') ? `http://${s}` : s))
@@ -217,31 +217,13 @@ export type Config = z.infer<typeof configSchema>;
 /** variables whose empty value says "none" (CLAUDE_ALLOWED_TOOLS= : no tools), not "the default" */
 const EMPTY_MEANS_NONE = new Set(['CLAUDE_ALLOWED_TOOLS']);
 
-/** names the systems cligate replaces gave a setting: read as cligate's name when that one is not set */
-export const LEGACY_NAMES: Record<string, { name: keyof Config; from: string }> = {
-  VPN_PROXY_URL: { name: 'UPSTREAM_PROXY', from: 'Kiro gateway' },
-};
-
-/** one line per legacy name in use, for the start-up log */
-export function legacyNotices(env: Record<string, string | undefined>): string[] {
-  return Object.entries(LEGACY_NAMES)
-    .filter(([old]) => env[old])
-    .map(([old, { name, from }]) => (env[name] ? `${old} (${from}) is ignored: ${name} is set` : `${old} (${from}) is read as ${name}, cligate's name for it`));
-}
-
 /** Parse an environment into a Config, or throw a message that names each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // an empty value means the default, except where empty is a setting of its own
   const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || EMPTY_MEANS_NONE.has(k))));
-  const fromLegacy = new Map<string, string>();
-  for (const [old, { name }] of Object.entries(LEGACY_NAMES)) {
-    if (present[old] === undefined || present[name] !== undefined) continue;
-    present[name] = present[old];
-    fromLegacy.set(name, old);
-  }
   const result = configSchema.safeParse(present);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}${fromLegacy.has(String(i.path[0])) ? ` (set as ${fromLegacy.get(String(i.path[0]))})` : ''}: ${i.message}`);
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return result.data;

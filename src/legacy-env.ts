@@ -6,15 +6,21 @@
  *
  * clis-wrapper (Labiri/clis-wrapper): what each name meant there is in its main.py /
  * rate_limiter.py; docs/migrating-clis-wrapper.md has the whole comparison.
+ * Kiro gateway (jwadow/kiro-gateway: kiro/config.py, main.py), antigravity-claude-proxy (src/config.js),
+ * gemini-business2api (.env.example): docs/migrating.md.
  */
+import { isProxyUrl } from './accounts/http.js';
+import { maskProxy, maskSecret } from './accounts/mask.js';
 
 export interface LegacyVariable {
   /** the system the name comes from */
-  from: 'clis-wrapper';
+  from: 'clis-wrapper' | 'Kiro gateway' | 'antigravity-claude-proxy' | 'gemini-business2api';
   /** the cligate variable it sets; none: cligate has no equivalent (the note says what it does instead) */
   cligate?: string;
   /** the cligate value for the legacy value; undefined: nothing to set for this value. Throws a message for a value that cannot be used. */
   transform?: (value: string) => string | undefined;
+  /** how a value appears in the notice (a proxy URL's password masked); default: as it is */
+  shown?: (value: string) => string;
   /** what the name meant there and what cligate does, for the start-up notice */
   note: string;
 }
@@ -92,6 +98,46 @@ export const LEGACY_ENV: Readonly<Record<string, LegacyVariable>> = {
     from: 'clis-wrapper',
     note: 'no equivalent, ignored: cligate runs no CLI at start; each CLI is probed when first needed (GET /v1/auth/status, /v1/models) and the answer is cached',
   },
+  VPN_PROXY_URL: {
+    from: 'Kiro gateway',
+    cligate: 'UPSTREAM_PROXY',
+    // as Kiro gateway read it: a bare host:port is an http:// proxy
+    transform: (v) => {
+      const url = v.trim().includes('://') ? v.trim() : `http://${v.trim()}`;
+      if (!isProxyUrl(url)) throw new Error('an http(s)://, socks5(h):// or socks4(a):// proxy URL, or host:port');
+      return url;
+    },
+    shown: maskProxy,
+    note: "Kiro gateway's one proxy for its upstream traffic: UPSTREAM_PROXY is the default proxy of every account-pool request (Kiro, Cloud Code, Gemini Enterprise); an account's own proxy, then the store's, win",
+  },
+  PROXY_API_KEY: {
+    from: 'Kiro gateway',
+    cligate: 'API_KEY',
+    shown: maskSecret,
+    note: 'the key clients send (Authorization: Bearer, or x-api-key), as there. Unlike Kiro gateway, an unset key leaves the API open (with a warning), it is no built-in default password',
+  },
+  SERVER_HOST: {
+    from: 'Kiro gateway',
+    cligate: 'HOST',
+    note: 'the listen address',
+  },
+  SERVER_PORT: {
+    from: 'Kiro gateway',
+    cligate: 'PORT',
+    note: 'the listen port (8000 in both by default)',
+  },
+  WEBUI_PASSWORD: {
+    from: 'antigravity-claude-proxy',
+    cligate: 'ADMIN_PASSWORD',
+    shown: maskSecret,
+    note: "the dashboard password: cligate's console is at /admin/ and is off while ADMIN_PASSWORD is empty",
+  },
+  ADMIN_KEY: {
+    from: 'gemini-business2api',
+    cligate: 'ADMIN_PASSWORD',
+    shown: maskSecret,
+    note: "the admin panel's key: cligate's console is at /admin/; the API key for /v1 is API_KEY, apart from it",
+  },
 };
 
 export interface LegacyNotice {
@@ -133,16 +179,16 @@ export function applyLegacyEnv(env: Record<string, string | undefined>): { env: 
       continue;
     }
     if (m.cligate === legacy) {
-      notices.push({ ...base, outcome: 'set', value: raw });
+      notices.push({ ...base, outcome: 'set', value: m.shown ? m.shown(raw) : raw });
       if (value !== undefined) out[legacy] = value;
     } else if (isSet(env[m.cligate])) {
-      notices.push({ ...base, outcome: 'overridden', value: env[m.cligate] });
+      notices.push({ ...base, outcome: 'overridden', value: m.shown ? m.shown(env[m.cligate]!) : env[m.cligate] });
     } else if (value === undefined) {
       notices.push({ ...base, outcome: 'nothing' });
     } else {
       // two legacy names for one variable (DEBUG_MODE and VERBOSE): the first that sets it
       if (!isSet(out[m.cligate])) out[m.cligate] = value;
-      notices.push({ ...base, outcome: 'set', value: out[m.cligate] });
+      notices.push({ ...base, outcome: 'set', value: m.shown ? m.shown(out[m.cligate]!) : out[m.cligate] });
     }
   }
   if (errors.length) throw new Error(`Invalid configuration:\n${errors.join('\n')}`);

@@ -7,7 +7,7 @@ import { warmTokenizer } from '../features/token-estimate.js';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { legacyNotices, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { Unavailable } from '../core/errors.js';
 import os from 'node:os';
@@ -124,7 +124,6 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
   const runtime = { pool, templateDir, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup, warm, preambleHoldMs: config.PREAMBLE_HOLD_MS };
   const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
-  for (const notice of legacyNotices(env)) log.info(notice);
   const shared = config.REDIS_URL ? await RedisState.connect(config.REDIS_URL, config.REDIS_PREFIX) : new MemoryState();
   await store.share(shared);
   if (shared.kind === 'redis') log.info({ prefix: config.REDIS_PREFIX }, 'sharing state through Redis');

@@ -14,13 +14,15 @@ import { pino } from 'pino';
 import { fetch } from 'undici';
 import OpenAI from 'openai';
 import { closeDispatchers, fetchVia, proxyDispatcher } from '../../src/accounts/http.js';
-import { legacyNotices, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { applyLegacyEnv, noticeMessage } from '../../src/legacy-env.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { startSocksServer, type SocksServer } from '../fakes/socks5.js';
 import { startForwardProxy, type ForwardProxy } from '../fakes/forward-proxy.js';
 import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { fetchJson } from '../helpers/net.js';
+import { spawnServer } from '../helpers/server-process.js';
 
 let target: http.Server;
 let targetUrl = '';
@@ -59,7 +61,7 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-/** cligate in-process with a Kiro account store; `env` is both its settings and its environment; log lines kept */
+/** cligate in-process with a Kiro account store; `env` is its environment, legacy names read as main.ts reads them */
 async function cligate(accounts: object[], env: Record<string, string>) {
   const home = await mkdtemp(path.join(os.tmpdir(), 'cligate-upstream-proxy-'));
   const dataDir = await dataDirWithStore('upstream-proxy', { accounts });
@@ -67,7 +69,7 @@ async function cligate(accounts: object[], env: Record<string, string>) {
   const settings = {
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: 'silent',
     RATE_LIMIT_ENABLED: 'false',
     DATA_DIR: dataDir,
     KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
@@ -76,11 +78,9 @@ async function cligate(accounts: object[], env: Record<string, string>) {
     KIRO_Q_URL: kiro.templates.q,
     ...env,
   };
-  const lines: string[] = [];
-  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
-  const server = await startServer(loadConfig(settings), log, { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', ...settings });
+  const server = await startServer(loadConfig(applyLegacyEnv(settings).env), pino({ level: 'silent' }), { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', ...settings });
   servers.push(server);
-  return { server, lines, openai: new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'x', maxRetries: 0 }) };
+  return { server, openai: new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'x', maxRetries: 0 }) };
 }
 
 const ask = (o: OpenAI, text: string) => o.chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: text }] });
@@ -123,27 +123,51 @@ describe('SOCKS proxies carry requests', () => {
 });
 
 describe('UPSTREAM_PROXY and its legacy name VPN_PROXY_URL', () => {
-  it('configuration: VPN_PROXY_URL is read as UPSTREAM_PROXY (a bare host:port means http://); UPSTREAM_PROXY wins; a bad one names both', () => {
-    expect(loadConfig({ VPN_PROXY_URL: 'socks5://127.0.0.1:1080' }).UPSTREAM_PROXY).toBe('socks5://127.0.0.1:1080');
-    expect(loadConfig({ VPN_PROXY_URL: '192.168.1.100:8080' }).UPSTREAM_PROXY).toBe('http://192.168.1.100:8080');
-    expect(loadConfig({ UPSTREAM_PROXY: 'http://a:1', VPN_PROXY_URL: 'socks5://b:2' }).UPSTREAM_PROXY).toBe('http://a:1');
-    expect(loadConfig({}).UPSTREAM_PROXY).toBe('');
-    expect(() => loadConfig({ VPN_PROXY_URL: 'ftp://x:1' })).toThrow(/UPSTREAM_PROXY \(set as VPN_PROXY_URL\)/);
-    expect(legacyNotices({ VPN_PROXY_URL: 'socks5://x:1' })).toEqual(['VPN_PROXY_URL (Kiro gateway) is read as UPSTREAM_PROXY, cligate\'s name for it']);
-    expect(legacyNotices({ VPN_PROXY_URL: 'socks5://x:1', UPSTREAM_PROXY: 'http://y:2' })).toEqual(['VPN_PROXY_URL (Kiro gateway) is ignored: UPSTREAM_PROXY is set']);
-    expect(legacyNotices({})).toEqual([]);
+  it('configuration: VPN_PROXY_URL is read as UPSTREAM_PROXY (a bare host:port means http://); UPSTREAM_PROXY wins; a bad one names both; the notice masks a password', () => {
+    const read = (env: Record<string, string>) => loadConfig(applyLegacyEnv(env).env).UPSTREAM_PROXY;
+    expect(read({ VPN_PROXY_URL: 'socks5://127.0.0.1:1080' })).toBe('socks5://127.0.0.1:1080');
+    expect(read({ VPN_PROXY_URL: '192.168.1.100:8080' })).toBe('http://192.168.1.100:8080');
+    expect(read({ UPSTREAM_PROXY: 'http://a:1', VPN_PROXY_URL: 'socks5://b:2' })).toBe('http://a:1');
+    expect(read({ UPSTREAM_PROXY: '10.0.0.1:3128' })).toBe('http://10.0.0.1:3128');
+    expect(read({})).toBe('');
+    expect(() => applyLegacyEnv({ VPN_PROXY_URL: 'ftp://x:1' })).toThrow(/VPN_PROXY_URL \(Kiro gateway's name for UPSTREAM_PROXY\)/);
+    expect(() => loadConfig({ UPSTREAM_PROXY: 'ftp://x:1' })).toThrow(/UPSTREAM_PROXY: an http\(s\):\/\/, socks5\(h\)/);
+    const [set] = applyLegacyEnv({ VPN_PROXY_URL: 'socks5://vpn-user:vpn-secret-9@127.0.0.1:1080' }).notices;
+    expect(noticeMessage(set!)).toMatch(/^VPN_PROXY_URL is Kiro gateway's name; read as UPSTREAM_PROXY=socks5:\/\/vpn-user:\*\*\*\*@127\.0\.0\.1:1080/);
+    const [overridden] = applyLegacyEnv({ VPN_PROXY_URL: 'socks5://x:1', UPSTREAM_PROXY: 'http://u:upstream-secret@y:2' }).notices;
+    expect(overridden).toMatchObject({ outcome: 'overridden' });
+    expect(noticeMessage(overridden!)).not.toContain('upstream-secret');
   });
 
-  it('VPN_PROXY_URL=socks5://…: a Kiro request (token refresh and chat) goes through the SOCKS proxy; the start log names UPSTREAM_PROXY', async () => {
-    const { openai, lines } = await cligate(kiroSocial({ 'kiro-a': 'rt-proxy-a' }), { VPN_PROXY_URL: socks.url });
-    const before = socks.tunnels.length;
-    const r = await ask(openai, 'through socks');
-    expect(r.choices[0]!.message.content).toMatch(/^Kiro says: through socks/);
-    const seen = socksTargets(socks).slice(before);
-    expect(seen.length).toBeGreaterThan(0);
-    expect(new Set(seen)).toEqual(new Set([kiroHost]));
-    expect(kiro.count('/refreshToken', 'rt-proxy-a')).toBeGreaterThan(0);
-    expect(lines.join('')).toContain('VPN_PROXY_URL (Kiro gateway) is read as UPSTREAM_PROXY');
+  it('VPN_PROXY_URL=socks5://… (cligate started as npm start runs it): a Kiro request (token refresh and chat) goes through the SOCKS proxy; the start log names UPSTREAM_PROXY', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'cligate-upstream-proxy-'));
+    const dataDir = await dataDirWithStore('upstream-proxy', { accounts: kiroSocial({ 'kiro-a': 'rt-proxy-a' }) });
+    dirs.push(home, dataDir);
+    const proc = await spawnServer({
+      HOME: home,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      DATA_DIR: dataDir,
+      API_KEY: 'k',
+      VPN_PROXY_URL: socks.url,
+      KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
+      KIRO_OIDC_URL: kiro.templates.oidc,
+      KIRO_API_URL: kiro.templates.api,
+      KIRO_Q_URL: kiro.templates.q,
+    });
+    try {
+      const openai = new OpenAI({ baseURL: `${proc.url}/v1`, apiKey: 'k', maxRetries: 0 });
+      const before = socks.tunnels.length;
+      const r = await ask(openai, 'through socks');
+      expect(r.choices[0]!.message.content).toMatch(/^Kiro says: through socks/);
+      const seen = socksTargets(socks).slice(before);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen)).toEqual(new Set([kiroHost]));
+      expect(kiro.count('/refreshToken', 'rt-proxy-a')).toBeGreaterThan(0);
+      expect(proc.output()).toContain(`VPN_PROXY_URL is Kiro gateway's name; read as UPSTREAM_PROXY=${socks.url}`);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
   });
 
   it('VPN_PROXY_URL=http://…: the same request goes through the HTTP proxy', async () => {

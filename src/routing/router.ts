@@ -114,11 +114,8 @@ export class Router {
   }
 
   private firstTarget(name: string): string | undefined {
-    try {
-      return this.plan(name).targets[0]?.provider.id;
-    } catch {
-      return undefined;
-    }
+    const plan = this.tryPlan(name, () => false);
+    return 'targets' in plan ? plan.targets[0]?.provider.id : undefined;
   }
 
   /**
@@ -159,6 +156,13 @@ export class Router {
     if (requested.length > 256 || /[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\p{Cs}]/u.test(requested)) {
       throw new BadRequest(`The model name ${JSON.stringify(requested.slice(0, 80))}${requested.length > 80 ? '…' : ''} is not valid: at most 256 characters, no control, invisible or space characters.`, { code: 'invalid_model', param: 'model' });
     }
+    const plan = this.tryPlan(requested, brings);
+    if (!('targets' in plan)) throw this.notFound(requested, plan.why);
+    return plan;
+  }
+
+  /** the plan, or why there is none (no throw: the model list asks this of every name) */
+  private tryPlan(requested: string, brings: (p: Provider) => boolean): RoutePlan | { why?: string } {
     const name = this.aliases[requested] ?? requested;
     const slash = name.indexOf('/');
     if (slash > 0) {
@@ -166,7 +170,7 @@ export class Router {
       if (provider) {
         const route = this.match(provider, name.slice(slash + 1));
         if (route) return { requested, targets: [route], skipped: [] };
-        throw this.notFound(requested, `provider '${provider.id}' does not serve '${name.slice(slash + 1)}'`);
+        return { why: `provider '${provider.id}' does not serve '${name.slice(slash + 1)}'` };
       }
     }
     const route = this.routeFor(name);
@@ -178,7 +182,7 @@ export class Router {
     // a pool with no enabled account does not claim a bare name, unless nothing else does (its error says what to add)
     const claimed = matched.filter((r) => !r.provider.pool || r.provider.pool.hasEnabled() || brings(r.provider));
     const targets = claimed.length ? claimed : matched.slice(0, 1);
-    if (!targets.length) throw this.notFound(requested);
+    if (!targets.length) return {};
     return { requested, targets, skipped: [] };
   }
 
@@ -193,7 +197,7 @@ export class Router {
     return i === -1 ? undefined : routes[i];
   }
 
-  private planRoute(requested: string, name: string, route: ModelRoute): RoutePlan {
+  private planRoute(requested: string, name: string, route: ModelRoute): RoutePlan | { why: string } {
     const { progress, thinking } = parseModelSuffixes(name, this.thinkingSuffix);
     const suffix = `${thinking ? this.thinkingSuffix : ''}${progress ? '-progress' : ''}`;
     const targets: Route[] = [];
@@ -211,9 +215,7 @@ export class Router {
       if (r) targets.push(r);
       else skipped.push({ target, why: `'${id}' does not serve it` });
     }
-    if (!targets.length) {
-      throw this.notFound(requested, `route '${route.match}' has no target that serves it: ${skipped.map((s) => `${s.target} (${s.why})`).join(', ')}`);
-    }
+    if (!targets.length) return { why: `route '${route.match}' has no target that serves it: ${skipped.map((s) => `${s.target} (${s.why})`).join(', ')}` };
     return { requested, route, targets, skipped };
   }
 

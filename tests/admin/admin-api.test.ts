@@ -360,10 +360,10 @@ describe('usage, history and pool state', () => {
 
   it('pool state shows a rate-limited account cooling with its last error', async () => {
     fake.setScript({ status: { 'rt-admin-one': 429 }, retryAfter: 120 });
-    // kiro-one alone in rotation: its 429 makes it rest, and the request has nowhere else to go
+    // kiro-one alone in rotation: its 429 makes it rest, and the request (to Kiro only: no fallback) has nowhere else to go
     await call('PATCH', '/accounts/kiro-two', as({ enabled: false }));
     const openai = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'client-key-1', maxRetries: 0 });
-    await expect(openai.chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'pool' }] })).rejects.toMatchObject({ status: 429 });
+    await expect(openai.chat.completions.create({ model: 'kiro/claude-sonnet-4.5', messages: [{ role: 'user', content: 'pool' }] })).rejects.toMatchObject({ status: 429 });
     fake.setScript({});
     await call('PATCH', '/accounts/kiro-two', as({ enabled: true }));
     const pool = await call('GET', '/pool', as());

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { BadRequest, NotFound } from '../core/errors.js';
 import { parse } from './validate.js';
 import { pooledProvider, type AdminDeps } from './deps.js';
-import { kindOf } from './provider-status.js';
+import { kindOf } from '../providers/status-view.js';
 
 const modelName = z.string().regex(/^[\w.:@-]{1,128}$/, 'a model name (letters, digits, . _ : @ -)');
 const listSchema = z.strictObject({ models: z.array(modelName).min(1).max(200).refine((m) => new Set(m).size === m.length, 'no duplicates') });

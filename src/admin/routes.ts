@@ -12,7 +12,7 @@ import { nameVariants } from '../routing/names.js';
 import type { Router } from '../routing/router.js';
 import { parse } from './validate.js';
 import type { AdminDeps } from './deps.js';
-import { kindOf, providerView } from './provider-status.js';
+import { kindOf, providerView } from '../providers/status-view.js';
 
 const putAllSchema = z.strictObject({ routes: modelRoutesSchema });
 const putOneSchema = z.strictObject({ targets: modelRouteSchema.shape.targets });
@@ -51,7 +51,7 @@ export function routeRoutes(d: AdminDeps): express.Router {
   const overview = async () => ({
     stored: d.store.routes,
     environment: d.config.MODEL_ROUTES,
-    effective: await d.router.readiness(d.store.routes),
+    effective: await d.router.readiness(d.store.routes, (p) => providerView(p, d.warm)),
     env: formatRoutes(d.router.routes),
     providers: d.router.all().map((p) => ({ id: p.id, kind: kindOf(p), models: p.models().map((m) => m.id) })),
   });
@@ -86,7 +86,7 @@ export function routeRoutes(d: AdminDeps): express.Router {
     if (!all.success) throw new BadRequest(`Invalid routes: ${all.error.issues[0]?.message}.`, { code: 'invalid_admin_input', param: 'match' });
     await d.store.setRoutes(all.data);
     d.log.info({ match, targets }, 'admin: route set');
-    const effective = (await d.router.readiness(d.store.routes)).find((x) => x.match === match);
+    const effective = (await d.router.readiness(d.store.routes, (p) => providerView(p, d.warm))).find((x) => x.match === match);
     res.status(at >= 0 ? 200 : 201).json({ match, targets, created: at < 0, readiness: effective ?? null, warnings: warnings(d.router, [{ match, targets }]) });
   });
 
@@ -109,7 +109,7 @@ export function routeRoutes(d: AdminDeps): express.Router {
     const targets = [];
     for (const t of plan.targets) {
       let v = views.get(t.provider.id);
-      if (!v) views.set(t.provider.id, (v = await providerView(d, t.provider)));
+      if (!v) views.set(t.provider.id, (v = await providerView(t.provider, d.warm)));
       targets.push({ target: t.target, provider: t.provider.id, model: t.model, thinking: t.thinking, progress: t.progress, ready: v.ready, detail: v.detail });
     }
     const route = plan.route ? { match: plan.route.match, targets: plan.route.targets, source: d.store.routes.some((x) => x.match === plan.route!.match) ? 'stored' : 'environment' } : null;

@@ -6,15 +6,16 @@
  *    provider that does not support reasoning but serves the longer name itself.
  * 3. `provider/model` selects that provider and only it (e.g. `claude-cli/claude-sonnet-4-5`).
  * 4. A route (MODEL_ROUTES, stored routes) whose name or glob matches gives its targets, in order.
- * 5. A bare name goes to every provider that serves it, in PROVIDER_ORDER, each the fallback of
- *    the one before. An account pool with no enabled account does not claim bare names.
+ * 5. A bare name goes to every provider that lists it, in PROVIDER_ORDER, each the fallback of
+ *    the one before (a pool lists its models only while it has an enabled account); a name no
+ *    provider lists goes to the first whose pattern serves it (the CLIs: any claude-*, gemini-*, …).
  * A provider serves a name when it serves any of its spellings (names.ts): Claude Code's
  * `claude-sonnet-4-5-20250929` reaches Kiro's `claude-sonnet-4.5`.
  */
 import type { ModelInfo, Provider } from '../core/provider.js';
 import { BadRequest, NotFound } from '../core/errors.js';
 import { DEFAULT_THINKING_SUFFIX, parseModelSuffixes } from './suffixes.js';
-import { globTest, nameVariants } from './names.js';
+import { globTest, nameVariants, sameModel } from './names.js';
 import type { ModelRoute } from './routes.js';
 
 export interface Route {
@@ -179,11 +180,15 @@ export class Router {
       const r = this.match(p, name);
       return r ? [r] : [];
     });
-    // a pool with no enabled account does not claim a bare name, unless nothing else does (its error says what to add)
-    const claimed = matched.filter((r) => !r.provider.pool || r.provider.pool.hasEnabled() || brings(r.provider));
-    const targets = claimed.length ? claimed : matched.slice(0, 1);
-    if (!targets.length) return {};
-    return { requested, targets, skipped: [] };
+    if (!matched.length) return {};
+    // the providers that list the name (in any spelling) each fall back to the next; a pool lists
+    // its models only while it has an enabled account, unless the request brings its own
+    const listing = matched.filter((r) => r.provider.models().some((m) => sameModel(m.id, r.model)) || brings(r.provider));
+    if (listing.length) return { requested, targets: listing, skipped: [] };
+    // a name nobody lists: the first provider whose pattern serves it (the CLIs take any claude-*,
+    // gemini-*, gpt-* name), a pool without accounts only when nothing else does (its error says what to add)
+    const usable = matched.find((r) => !r.provider.pool || r.provider.pool.hasEnabled());
+    return { requested, targets: [usable ?? matched[0]!], skipped: [] };
   }
 
   /** the first route whose name or glob matches any spelling of the name (suffixes off) */
@@ -230,14 +235,14 @@ export class Router {
   }
 
   /**
-   * Each route with its targets' readiness now: a pool target needs a usable account, a CLI
-   * target its CLI installed and logged in (the providers' cached probes).
+   * Each route with its targets' readiness now, as `readyOf` judges a provider (a pool needs a
+   * usable account, a CLI to be installed and logged in: providers/status-view.ts).
    */
-  async readiness(stored: readonly ModelRoute[] = []): Promise<RouteReadiness[]> {
+  async readiness(stored: readonly ModelRoute[], readyOf: (p: Provider) => Promise<{ ready: boolean; detail: string }>): Promise<RouteReadiness[]> {
     const ready = new Map<string, Promise<{ ready: boolean; detail: string }>>();
     const providerReady = (p: Provider) => {
       let r = ready.get(p.id);
-      if (!r) ready.set(p.id, (r = readinessOf(p)));
+      if (!r) ready.set(p.id, (r = readyOf(p)));
       return r;
     };
     const storedMatches = new Set(stored.map((r) => r.match));
@@ -248,7 +253,8 @@ export class Router {
             const id = target.split('/')[0]!;
             const provider = this.provider(id);
             if (!provider) return { target, ready: false, detail: `no provider '${id}'` };
-            return { target, ...(await providerReady(provider)) };
+            const { ready, detail } = await providerReady(provider);
+            return { target, ready, detail };
           }),
         );
         const serving = targets.find((t) => t.ready)?.target;
@@ -264,19 +270,4 @@ export class Router {
       { code: 'model_not_found', param: 'model' },
     );
   }
-}
-
-/** whether a provider could take a request now, and in a few words why (not) */
-async function readinessOf(p: Provider): Promise<{ ready: boolean; detail: string }> {
-  if (p.pool) {
-    const accounts = p.pool.status();
-    const usable = accounts.filter((a) => a.usable).length;
-    return { ready: usable > 0, detail: accounts.length ? `${usable} of ${accounts.length} accounts usable` : 'no accounts' };
-  }
-  if (!p.status) return { ready: true, detail: 'ready' };
-  const s = await p.status().catch((e: unknown) => ({ available: false, detail: { error: (e as Error).message } }) as const);
-  const d = s.detail as { loggedIn?: boolean; reason?: string; error?: string; version?: string };
-  if (!s.available) return { ready: false, detail: d.reason ?? d.error ?? 'not available' };
-  if (d.loggedIn === false) return { ready: false, detail: d.reason ?? 'not logged in' };
-  return { ready: true, detail: d.version ? `ready (${d.version})` : 'ready' };
 }

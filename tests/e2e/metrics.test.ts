@@ -61,8 +61,8 @@ describe('GET /metrics', () => {
     await openai.chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'metrics 429' }] });
     await openai.chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content: 'metrics 429 again' }] });
     fake.setScript({});
-    // the claude CLI through the worker pool, Anthropic dialect
-    await new Anthropic({ baseURL: stack.url, apiKey: KEY, maxRetries: 0 }).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'cli metrics' }] });
+    // the claude CLI through the worker pool, Anthropic dialect (qualified: with Kiro accounts, a bare claude-sonnet-4-5 is Kiro's)
+    await new Anthropic({ baseURL: stack.url, apiKey: KEY, maxRetries: 0 }).messages.create({ model: 'claude-cli/claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'cli metrics' }] });
     await backgroundSettled();
 
     const res = await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
@@ -72,12 +72,12 @@ describe('GET /metrics', () => {
 
     const kiro = { dialect: 'openai', provider: 'kiro', model: 'claude-sonnet-4.5', status: '200' };
     expect(sample(text, 'cligate_requests_total', kiro)).toBe(6);
-    expect(sample(text, 'cligate_requests_total', { dialect: 'anthropic', provider: 'claude-cli', model: 'claude-sonnet-4-5', status: '200' })).toBe(1);
+    expect(sample(text, 'cligate_requests_total', { dialect: 'anthropic', provider: 'claude-cli', model: 'claude-cli/claude-sonnet-4-5', status: '200' })).toBe(1);
     expect(sample(text, 'cligate_request_duration_seconds_count', { dialect: 'openai', provider: 'kiro' })).toBe(6);
     expect(sample(text, 'cligate_time_to_first_token_seconds_count', { dialect: 'openai', provider: 'kiro' })).toBe(6);
     expect(sample(text, 'cligate_time_to_first_token_seconds_count', { dialect: 'anthropic', provider: 'claude-cli' })).toBe(1);
     expect(sample(text, 'cligate_tokens_total', { provider: 'kiro', model: 'claude-sonnet-4.5', kind: 'input' })).toBeGreaterThan(0);
-    expect(sample(text, 'cligate_tokens_total', { provider: 'claude-cli', model: 'claude-sonnet-4-5', kind: 'output' })).toBeGreaterThan(0);
+    expect(sample(text, 'cligate_tokens_total', { provider: 'claude-cli', model: 'claude-cli/claude-sonnet-4-5', kind: 'output' })).toBeGreaterThan(0);
     expect(sample(text, 'cligate_queue_wait_seconds_count')).toBe(1);
     expect(sample(text, 'cligate_account_refreshes_total', { provider: 'kiro', result: 'ok' })).toBe(fake.count('/refreshToken'));
     expect(sample(text, 'cligate_account_failures_total', { provider: 'kiro', outcome: 'cool' })).toBe(1);

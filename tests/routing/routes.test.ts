@@ -12,7 +12,8 @@ import { BadRequest, RateLimited, Unauthorized, Unavailable, UpstreamError, type
 function provider(id: string, models: string[], opts: { prefix?: string; pool?: boolean; enabled?: boolean } = {}): Provider {
   return {
     id,
-    models: () => models.map((m) => ({ id: m, provider: id })),
+    // a pool lists its models only while it has an enabled account (as Kiro's and Cloud Code's do)
+    models: () => (opts.enabled === false ? [] : models.map((m) => ({ id: m, provider: id }))),
     handles: (m) => models.includes(m) || (opts.prefix !== undefined && m.startsWith(opts.prefix)),
     ...(opts.pool ? { pool: { hasEnabled: () => opts.enabled !== false, status: () => [], restore: () => {}, check: async () => ({ ok: true as const, detail: '' }) } } : {}),
     stream: () => {
@@ -116,10 +117,14 @@ describe('route plans', () => {
     expect(r.plan('kiro/claude-haiku-4-5-20251001').targets.map((t) => t.target)).toEqual(['kiro/claude-haiku-4.5']);
   });
 
-  it('a bare name: every provider that serves a spelling of it, in order', () => {
+  it('a bare name: every provider that lists a spelling of it, in order; each asked for the spelling it serves', () => {
     const r = router([]);
-    expect(r.plan('claude-haiku-4-5-20251001').targets.map((t) => t.target)).toEqual(['kiro/claude-haiku-4.5', 'claude-cli/claude-haiku-4-5-20251001']);
-    expect(r.plan('claude-sonnet-4-5-thinking').targets.map((t) => t.target)).toEqual(['cloudcode/claude-sonnet-4-5-thinking', 'claude-cli/claude-sonnet-4-5-thinking']);
+    expect(r.plan('claude-sonnet-4-5-20250929').targets.map((t) => t.target)).toEqual(['kiro/claude-sonnet-4.5', 'claude-cli/claude-sonnet-4-5-20250929']);
+    // the claude CLI serves any claude-* name but lists only claude-sonnet-4-5: it is no fallback for others
+    expect(r.plan('claude-haiku-4-5-20251001').targets.map((t) => t.target)).toEqual(['kiro/claude-haiku-4.5']);
+    expect(r.plan('claude-sonnet-4-5-thinking').targets.map((t) => t.target)).toEqual(['cloudcode/claude-sonnet-4-5-thinking']);
+    // a name nobody lists: the first provider whose pattern serves it
+    expect(r.plan('claude-opus-4-8').targets.map((t) => t.target)).toEqual(['claude-cli/claude-opus-4-8']);
   });
 
   it('a pool with no enabled account does not claim bare names, unless the request brings its account or nothing else serves it', () => {

@@ -1,11 +1,15 @@
 /**
- * Every provider as the overview shows it: its kind (a CLI, an account pool, an upstream
+ * Every provider as the console's overview (and the router's route readiness) shows it: its kind (a CLI, an account pool, an upstream
  * API), whether it could take a request now and why not, with what to do about it: a CLI's
  * install and login state (its cached status probe), a pool's usable accounts, the warm
  * processes a CLI has waiting per model.
  */
 import type { Provider } from '../core/provider.js';
-import type { AdminDeps } from './deps.js';
+
+/** the warm processes waiting, per command and model (the CLI runtime's warm pool) */
+export interface WarmShapes {
+  shapes(): { command: string; model?: string; idle: number; starting: number }[];
+}
 
 export type ProviderKind = 'cli' | 'accounts' | 'upstream';
 
@@ -40,7 +44,7 @@ export function kindOf(p: Provider): ProviderKind {
   return typeof p.prewarm === 'function' ? 'cli' : 'upstream';
 }
 
-export async function providerView(d: AdminDeps, p: Provider): Promise<ProviderView> {
+export async function providerView(p: Provider, warmPool?: WarmShapes): Promise<ProviderView> {
   const kind = kindOf(p);
   const base = { id: p.id, kind, models: p.models().map((m) => m.id) };
   if (p.pool) {
@@ -78,7 +82,7 @@ export async function providerView(d: AdminDeps, p: Provider): Promise<ProviderV
     // the probe's reason ends with the login command: "...; run `claude login`"
     fix = /`([^`]+)`/.exec(s.reason ?? '')?.[1] ?? 'log in with the CLI';
   }
-  const warm = d.warm && s.path ? d.warm.shapes().filter((w) => w.command === s.path).map((w) => ({ model: w.model ?? '(default)', idle: w.idle, starting: w.starting })) : [];
+  const warm = warmPool && s.path ? warmPool.shapes().filter((w) => w.command === s.path).map((w) => ({ model: w.model ?? '(default)', idle: w.idle, starting: w.starting })) : [];
   return {
     ...base,
     ready,
@@ -90,6 +94,6 @@ export async function providerView(d: AdminDeps, p: Provider): Promise<ProviderV
 }
 
 /** every provider, probed at once (the probes are cached by the providers) */
-export function providerViews(d: AdminDeps): Promise<ProviderView[]> {
-  return Promise.all(d.router.all().map((p) => providerView(d, p)));
+export function providerViews(providers: readonly Provider[], warm?: WarmShapes): Promise<ProviderView[]> {
+  return Promise.all(providers.map((p) => providerView(p, warm)));
 }

@@ -136,6 +136,17 @@ describe.skipIf(!available)('several instances on one Redis', () => {
     expect(fake.count('/generateAssistantResponse', 'rt-x-three')).toBeGreaterThan(0);
   });
 
+  it('a route stored on one instance serves on the other at once', async () => {
+    const set = await admin(a, 'PUT', `/routes/${encodeURIComponent('team-*')}`, { targets: ['kiro/claude-sonnet-4.5'] });
+    expect(set.match).toBe('team-*');
+    const ask = async () => {
+      const r = await fetch(`${b.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'team-default', messages: [{ role: 'user', content: 'routed' }] }) });
+      return `${r.status} ${r.headers.get('x-cligate-provider')}`;
+    };
+    await expect.poll(ask).toBe('200 kiro');
+    expect((await admin(b, 'GET', '/routes')).stored).toEqual([{ match: 'team-*', targets: ['kiro/claude-sonnet-4.5'] }]);
+  });
+
   it('an instance that starts later with an older file takes the shared accounts', async () => {
     const c = await instance({ staleFile: true });
     try {

@@ -69,8 +69,12 @@ export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: readonly Req
   return r;
 }
 
-/** the console's static files, with headers that keep it from being framed or fed foreign scripts */
-export function adminConsole(): express.Router {
+/**
+ * the console's static files, with headers that keep it from being framed or fed foreign scripts.
+ * Admin off (no ADMIN_PASSWORD): every console page answers 503 with a page that says how to turn it on,
+ * as the admin API answers 503 admin_disabled.
+ */
+export function adminConsole(auth: { readonly enabled: boolean }): express.Router {
   const r = express.Router();
   r.use((_req, res, next) => {
     res.set({
@@ -80,6 +84,10 @@ export function adminConsole(): express.Router {
       'Referrer-Policy': 'no-referrer',
     });
     next();
+  });
+  r.use((req, res, next) => {
+    if (auth.enabled || req.path === '/style.css') return next();
+    res.status(503).set('Cache-Control', 'no-store').sendFile(path.join(CONSOLE_DIR, 'off.html'));
   });
   r.use('/vendor', express.static(UPLOT_DIR, { index: false, maxAge: '1d' }));
   r.use(express.static(CONSOLE_DIR, { index: 'index.html', maxAge: 0 }));

@@ -191,7 +191,7 @@ export function createApp(deps: AppDeps) {
   if (deps.admin) {
     app.use('/api', adminApi(deps.admin, deps.admin.auth, limits(config.RATE_LIMIT_ADMIN_LOGIN_PER_MINUTE, 'admin login')));
     app.get('/admin', (req, res, next) => (req.originalUrl.endsWith('/') || req.originalUrl.includes('/?') ? next() : res.redirect(301, '/admin/')));
-    app.use('/admin', adminConsole());
+    app.use('/admin', adminConsole(deps.admin.auth));
   }
 
   app.use((req, _res, next) => next(new NotFound(`Unknown endpoint: ${req.method} ${req.originalUrl.split('?')[0]}`, { code: 'unknown_url' })));

@@ -19,7 +19,7 @@ import { applyLegacyEnv, noticeMessage } from '../../src/legacy-env.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { startSocksServer, type SocksServer } from '../fakes/socks5.js';
 import { startForwardProxy, type ForwardProxy } from '../fakes/forward-proxy.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { fetchJson } from '../helpers/net.js';
 import { spawnServer } from '../helpers/server-process.js';
@@ -72,10 +72,7 @@ async function cligate(accounts: object[], env: Record<string, string>) {
     LOG_LEVEL: 'silent',
     RATE_LIMIT_ENABLED: 'false',
     DATA_DIR: dataDir,
-    KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
-    KIRO_OIDC_URL: kiro.templates.oidc,
-    KIRO_API_URL: kiro.templates.api,
-    KIRO_Q_URL: kiro.templates.q,
+    ...kiroEnv(kiro),
     ...env,
   };
   const server = await startServer(loadConfig(applyLegacyEnv(settings).env), pino({ level: 'silent' }), { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', ...settings });
@@ -149,10 +146,7 @@ describe('UPSTREAM_PROXY and its legacy name VPN_PROXY_URL', () => {
       DATA_DIR: dataDir,
       API_KEY: 'k',
       VPN_PROXY_URL: socks.url,
-      KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
-      KIRO_OIDC_URL: kiro.templates.oidc,
-      KIRO_API_URL: kiro.templates.api,
-      KIRO_Q_URL: kiro.templates.q,
+      ...kiroEnv(kiro),
     });
     try {
       const openai = new OpenAI({ baseURL: `${proc.url}/v1`, apiKey: 'k', maxRetries: 0 });

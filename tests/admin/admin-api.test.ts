@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { startForwardProxy, type ForwardProxy } from '../fakes/forward-proxy.js';
 import { fetchJson } from '../helpers/net.js';
 
@@ -59,10 +59,7 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     ADMIN_PASSWORD: PASSWORD,
     API_KEY: 'client-key-1',
-    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
-    KIRO_OIDC_URL: fake.templates.oidc,
-    KIRO_API_URL: fake.templates.api,
-    KIRO_Q_URL: fake.templates.q,
+    ...kiroEnv(fake),
     PROXY_TEST_URL: targetUrl,
     ACCOUNT_COOLDOWN_BASE: '60',
     HISTORY_MAX_CHARS: '200',

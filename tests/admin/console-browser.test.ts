@@ -9,12 +9,12 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import OpenAI from 'openai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, openBrowserPage } from '../helpers/browser.js';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'console-pass-93b2';
 
 let fake: FakeKiro;
@@ -22,7 +22,7 @@ let stack: TestStack;
 let dataDir: string;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 describe.skipIf(!existsSync(CHROMIUM))('admin console in chromium', () => {
   beforeAll(async () => {
@@ -31,18 +31,9 @@ describe.skipIf(!existsSync(CHROMIUM))('admin console in chromium', () => {
     stack = await startStack({
       DATA_DIR: dataDir,
       ADMIN_PASSWORD: PASSWORD,
-      KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
-      KIRO_OIDC_URL: fake.templates.oidc,
-      KIRO_API_URL: fake.templates.api,
-      KIRO_Q_URL: fake.templates.q,
+      ...kiroEnv(fake),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('dialog', (d) => void d.accept());
+    ({ browser, page, pageErrors } = await openBrowserPage());
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

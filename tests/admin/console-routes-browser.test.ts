@@ -10,14 +10,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, openBrowserPage } from '../helpers/browser.js';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { fetchJson } from '../helpers/net.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'console-routes-5e21';
 
 let kiro: FakeKiro;
@@ -26,7 +26,7 @@ let stack: TestStack;
 let dataDir: string;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 describe.skipIf(!existsSync(CHROMIUM))('admin console: overview and routes in chromium', () => {
   beforeAll(async () => {
@@ -36,23 +36,14 @@ describe.skipIf(!existsSync(CHROMIUM))('admin console: overview and routes in ch
     stack = await startStack({
       DATA_DIR: dataDir,
       ADMIN_PASSWORD: PASSWORD,
-      KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
-      KIRO_OIDC_URL: kiro.templates.oidc,
-      KIRO_API_URL: kiro.templates.api,
-      KIRO_Q_URL: kiro.templates.q,
+      ...kiroEnv(kiro),
       OPENAI_COMPATIBLE_BASE_URL: `${upstream.url}/v1`,
       OPENAI_COMPATIBLE_MODELS: 'local-llama',
       MODEL_ROUTES: 'env-route-*=openai-compatible/local-llama',
       // a CLI that is not installed
       QWEN_CLI_PATH: '/nonexistent/bin/qwen',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('dialog', (d) => void d.accept());
+    ({ browser, page, pageErrors } = await openBrowserPage());
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

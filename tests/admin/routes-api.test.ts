@@ -12,7 +12,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { fetchJson } from '../helpers/net.js';
 
@@ -29,10 +29,7 @@ async function boot(): Promise<void> {
   stack = await startStack({
     DATA_DIR: dataDir,
     ADMIN_PASSWORD: PASSWORD,
-    KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
-    KIRO_OIDC_URL: kiro.templates.oidc,
-    KIRO_API_URL: kiro.templates.api,
-    KIRO_Q_URL: kiro.templates.q,
+    ...kiroEnv(kiro),
     OPENAI_COMPATIBLE_BASE_URL: `${upstream.url}/v1`,
     OPENAI_COMPATIBLE_MODELS: 'local-llama',
     MODEL_ROUTES,

@@ -17,7 +17,7 @@ import { ROOT } from '../helpers/claude-env.js';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { startFakeEnterprise, type FakeEnterprise } from '../fakes/gemini-enterprise.js';
-import { OAUTH, startFakeCloud, type FakeCloud } from '../fakes/cloudcode.js';
+import { OAUTH, startFakeCloud, type FakeCloud, cloudcodeEnv } from '../fakes/cloudcode.js';
 import { detectFormat, maskEmail, maskId } from '../../src/accounts/import.js';
 
 const FIXTURES = path.join(ROOT, 'tests/fixtures/imports');
@@ -49,10 +49,7 @@ async function serve(dataDir: string): Promise<OpenAI> {
     DATA_DIR: dataDir,
     GEMINI_ENTERPRISE_AUTH_URL: enterprise.url,
     GEMINI_ENTERPRISE_API_URL: enterprise.url,
-    CLOUDCODE_OAUTH_CLIENT_ID: OAUTH.clientId,
-    CLOUDCODE_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
-    CLOUDCODE_TOKEN_URL: `${cloud.url}/token`,
-    CLOUDCODE_ENDPOINTS: cloud.roots.join(','),
+    ...cloudcodeEnv(cloud),
   };
   const server = await startServer(loadConfig(settings), pino({ level: 'silent' }), { ...env(dataDir), ...settings });
   servers.push(server);

@@ -15,8 +15,8 @@ import { startStack, type TestStack } from '../helpers/server.js';
 import { checkResponse, type Dialect } from '../helpers/dialects.js';
 import { dataDirWithStore } from '../helpers/accounts.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
-import { OAUTH, startFakeCloud, type FakeCloud } from '../fakes/cloudcode.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
+import { startFakeCloud, type FakeCloud, cloudcodeEnv } from '../fakes/cloudcode.js';
 import { startFakeEnterprise, type FakeEnterprise } from '../fakes/gemini-enterprise.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -94,14 +94,8 @@ beforeAll(async () => {
     CLAUDE_CLI_PATH: FAKE_CLAUDE,
     OPENAI_COMPATIBLE_BASE_URL: `${openai.url}/v1`,
     OPENAI_COMPATIBLE_MODELS: 'contract-model',
-    KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
-    KIRO_OIDC_URL: kiro.templates.oidc,
-    KIRO_API_URL: kiro.templates.api,
-    KIRO_Q_URL: kiro.templates.q,
-    CLOUDCODE_OAUTH_CLIENT_ID: OAUTH.clientId,
-    CLOUDCODE_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
-    CLOUDCODE_TOKEN_URL: `${cloud.url}/token`,
-    CLOUDCODE_ENDPOINTS: cloud.roots.join(','),
+    ...kiroEnv(kiro),
+    ...cloudcodeEnv(cloud),
     GEMINI_ENTERPRISE_AUTH_URL: enterprise.url,
     GEMINI_ENTERPRISE_API_URL: enterprise.url,
     // the recorded requests are large (Claude Code: ~25 tools, Codex: long instructions)

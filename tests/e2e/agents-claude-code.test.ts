@@ -21,7 +21,7 @@ import { startStack, type TestStack } from '../helpers/server.js';
 import { expectNoProcessesLeft, startTap, type Seen } from '../helpers/client-run.js';
 import { CLAUDE_BIN } from '../helpers/claude-env.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { dataDirWithStore } from '../helpers/accounts.js';
 
 const KEY = 'sk-cligate-user';
@@ -290,10 +290,7 @@ describe('Claude Code -> cligate -> Kiro accounts through a route (fake Kiro), f
     stack = await startStack({
       API_KEY: KEY,
       DATA_DIR: dataDir,
-      KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
-      KIRO_OIDC_URL: kiro.templates.oidc,
-      KIRO_API_URL: kiro.templates.api,
-      KIRO_Q_URL: kiro.templates.q,
+      ...kiroEnv(kiro),
       // the README's example: Claude Code's Opus names to Kiro's Opus, then the claude CLI
       MODEL_ROUTES: 'claude-opus-4*=kiro/claude-opus-4.5,claude-cli',
       ACCOUNT_COOLDOWN_BASE: '0.001',

@@ -14,7 +14,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { startStack, type TestStack } from '../helpers/server.js';
-import { OAUTH, startFakeCloud, type FakeCloud } from '../fakes/cloudcode.js';
+import { startFakeCloud, type FakeCloud, cloudcodeEnv } from '../fakes/cloudcode.js';
 
 const RT = '1//rt-cache';
 let fake: FakeCloud;
@@ -28,10 +28,7 @@ beforeAll(async () => {
   stack = await startStack({
     DATA_DIR: dataDir,
     API_KEY: 'sk-cc',
-    CLOUDCODE_OAUTH_CLIENT_ID: OAUTH.clientId,
-    CLOUDCODE_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
-    CLOUDCODE_TOKEN_URL: `${fake.url}/token`,
-    CLOUDCODE_ENDPOINTS: fake.roots.join(','),
+    ...cloudcodeEnv(fake),
   });
 });
 afterAll(async () => {

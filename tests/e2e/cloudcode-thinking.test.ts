@@ -15,7 +15,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
-import { OAUTH, startFakeCloud, type FakeCloud } from '../fakes/cloudcode.js';
+import { OAUTH, startFakeCloud, type FakeCloud, cloudcodeEnv } from '../fakes/cloudcode.js';
 
 const CLAUDE = 'claude-sonnet-4-5-thinking';
 const GEMINI = 'gemini-3-pro-high';
@@ -36,10 +36,7 @@ async function dataDir(): Promise<string> {
 async function stackOn(dir: string, extra: Record<string, string> = {}): Promise<TestStack> {
   return startStack({
     DATA_DIR: dir,
-    CLOUDCODE_OAUTH_CLIENT_ID: OAUTH.clientId,
-    CLOUDCODE_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
-    CLOUDCODE_TOKEN_URL: `${fake.url}/token`,
-    CLOUDCODE_ENDPOINTS: fake.roots.join(','),
+    ...cloudcodeEnv(fake),
     ...extra,
   });
 }

@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { startStack, type TestStack } from '../helpers/server.js';
-import { OAUTH, startFakeCloud, type FakeCloud, type FakeCloudAccount } from '../fakes/cloudcode.js';
+import { startFakeCloud, type FakeCloud, type FakeCloudAccount, cloudcodeEnv } from '../fakes/cloudcode.js';
 
 const accounts: FakeCloudAccount[] = [
   { refresh_token: '1//rt-alpha', project: 'proj-alpha' },
@@ -34,10 +34,7 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     API_KEY: 'sk-cc',
     ADMIN_PASSWORD: 'cc-admin',
-    CLOUDCODE_OAUTH_CLIENT_ID: OAUTH.clientId,
-    CLOUDCODE_OAUTH_CLIENT_SECRET: OAUTH.clientSecret,
-    CLOUDCODE_TOKEN_URL: `${fake.url}/token`,
-    CLOUDCODE_ENDPOINTS: fake.roots.join(','),
+    ...cloudcodeEnv(fake),
   });
 });
 afterAll(async () => {

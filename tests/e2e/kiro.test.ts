@@ -12,7 +12,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro, type FakeKiroAccount } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, type FakeKiroAccount, kiroEnv } from '../fakes/kiro.js';
 
 const accounts: FakeKiroAccount[] = [
   { refresh_token: 'rt-social', auth_method: 'social', rotate: true },
@@ -35,10 +35,7 @@ async function kiroStack(stored: FakeKiroAccount[], extra: Record<string, string
   dirs.push(dataDir);
   const stack = await startStack({
     DATA_DIR: dataDir,
-    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
-    KIRO_OIDC_URL: fake.templates.oidc,
-    KIRO_API_URL: fake.templates.api,
-    KIRO_Q_URL: fake.templates.q,
+    ...kiroEnv(fake),
     ACCOUNT_COOLDOWN_BASE: '60',
     ...extra,
   });

@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { backgroundSettled } from '../../src/runtime/background.js';
 
 let fake: FakeKiro;
@@ -37,10 +37,7 @@ beforeAll(async () => {
   stack = await startStack({
     DATA_DIR: dataDir,
     API_KEY: KEY,
-    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
-    KIRO_OIDC_URL: fake.templates.oidc,
-    KIRO_API_URL: fake.templates.api,
-    KIRO_Q_URL: fake.templates.q,
+    ...kiroEnv(fake),
     ACCOUNT_COOLDOWN_BASE: '600',
   });
 });

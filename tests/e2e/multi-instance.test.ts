@@ -11,7 +11,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
 
 const available = hasRedisServer();
@@ -38,10 +38,7 @@ async function instance(opts: { staleFile?: boolean } = {}): Promise<TestStack> 
     RATE_LIMIT_ENABLED: 'true',
     RATE_LIMIT_MODELS_PER_MINUTE: '5',
     RATE_LIMIT_CHAT_PER_MINUTE: '1000',
-    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
-    KIRO_OIDC_URL: fake.templates.oidc,
-    KIRO_API_URL: fake.templates.api,
-    KIRO_Q_URL: fake.templates.q,
+    ...kiroEnv(fake),
     ACCOUNT_COOLDOWN_BASE: '600',
   });
 }

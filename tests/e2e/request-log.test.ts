@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 
 let fake: FakeKiro;
 let server: ServerProcess;
@@ -25,10 +25,7 @@ beforeAll(async () => {
     HOME: home,
     API_KEY: SECRETS.API_KEY,
     ADMIN_PASSWORD: SECRETS.ADMIN_PASSWORD,
-    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
-    KIRO_OIDC_URL: fake.templates.oidc,
-    KIRO_API_URL: fake.templates.api,
-    KIRO_Q_URL: fake.templates.q,
+    ...kiroEnv(fake),
     PATH: process.env.PATH ?? '',
   });
 }, 60_000);

@@ -10,7 +10,7 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { dataDirWithStore } from '../helpers/accounts.js';
 
@@ -31,10 +31,7 @@ beforeAll(async () => {
   dataDir = await dataDirWithStore('routes', { accounts: [{ id: 'kiro-route', provider: 'kiro', credentials: { refresh_token: 'rt-route', auth_method: 'social' } }] });
   stack = await startStack({
     DATA_DIR: dataDir,
-    KIRO_SOCIAL_REFRESH_URL: kiro.templates.social,
-    KIRO_OIDC_URL: kiro.templates.oidc,
-    KIRO_API_URL: kiro.templates.api,
-    KIRO_Q_URL: kiro.templates.q,
+    ...kiroEnv(kiro),
     OPENAI_COMPATIBLE_BASE_URL: `${relay.url}/v1`,
     OPENAI_COMPATIBLE_MODELS: 'gpt-relay',
     MODEL_ROUTES: ROUTES,

@@ -215,3 +215,8 @@ export async function startFakeCloud(accounts: FakeCloudAccount[]): Promise<Fake
     },
   };
 }
+
+/** the variables that point cligate's Cloud Code provider at this fake (token endpoint, API roots, its OAuth client) */
+export function cloudcodeEnv(fake: Pick<FakeCloud, 'url' | 'roots'>): Record<string, string> {
+  return { CLOUDCODE_OAUTH_CLIENT_ID: OAUTH.clientId, CLOUDCODE_OAUTH_CLIENT_SECRET: OAUTH.clientSecret, CLOUDCODE_TOKEN_URL: `${fake.url}/token`, CLOUDCODE_ENDPOINTS: fake.roots.join(',') };
+}

@@ -159,3 +159,8 @@ export async function startFakeKiro(accounts: FakeKiroAccount[]): Promise<FakeKi
     refreshTokenOf: (original) => current.get(original)!,
   };
 }
+
+/** the four endpoint variables that point cligate's Kiro provider at this fake */
+export function kiroEnv(fake: Pick<FakeKiro, 'templates'>): Record<string, string> {
+  return { KIRO_SOCIAL_REFRESH_URL: fake.templates.social, KIRO_OIDC_URL: fake.templates.oidc, KIRO_API_URL: fake.templates.api, KIRO_Q_URL: fake.templates.q };
+}

@@ -18,7 +18,7 @@ import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, processTree, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
-import { startFakeKiro, type FakeKiro } from '../fakes/kiro.js';
+import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { checkResponse, requestFor, type Dialect } from '../helpers/dialects.js';
 import { liveSandboxes } from '../../src/runtime/sandbox.js';
 import { backgroundSettled } from '../../src/runtime/background.js';
@@ -77,10 +77,7 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     CLAUDE_CLI_PATH: FAKE_CLAUDE,
     CLAUDE_ALLOWED_TOOLS: '',
-    KIRO_SOCIAL_REFRESH_URL: fake.templates.social,
-    KIRO_OIDC_URL: fake.templates.oidc,
-    KIRO_API_URL: fake.templates.api,
-    KIRO_Q_URL: fake.templates.q,
+    ...kiroEnv(fake),
     INTERNAL_API_KEY: 'soak-internal',
     FIRST_TOKEN_TIMEOUT: '1',
     MAX_TIMEOUT: '4000',

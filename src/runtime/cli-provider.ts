@@ -11,6 +11,7 @@ import { renderTranscript, type ImageText } from '../features/transcript.js';
 import { attachmentFor, attachmentsOf, type Attachment } from './attachments.js';
 import { runCliRequest, warmSpecOf, type CliInvocation, type CliRuntime } from './cli-request.js';
 import { cachedProbe, type CredentialSources } from './cli-status.js';
+import { resolveCliPath } from './cli-path.js';
 
 const STATUS_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -47,6 +48,12 @@ export interface CliProviderSpec {
 export function cliProvider(spec: CliProviderSpec): Provider {
   const sourceEnv = spec.sourceEnv ?? process.env;
   const listed = [...new Set(spec.models)];
+  // a bare name is looked up on PATH without cligate's own node_modules/.bin (cli-path.ts), at each
+  // start: a CLI installed while the server runs is found; the CLI gets that PATH too
+  const launch = (env: Record<string, string>): { command: string; env: Record<string, string> } => {
+    const r = resolveCliPath(spec.cliPath, env);
+    return { command: r.command, env: r.searched && r.pathEnv !== undefined ? { ...env, PATH: r.pathEnv } : env };
+  };
   const status = cachedProbe({ id: spec.id, cliPath: spec.cliPath, env: spec.env(sourceEnv), credentials: spec.credentials }, STATUS_TTL_MS);
   return {
     id: spec.id,
@@ -57,12 +64,12 @@ export function cliProvider(spec: CliProviderSpec): Provider {
     handles: (model) => listed.includes(model) || spec.matches(model),
     status,
     prewarm(model: string): void {
-      const env = spec.env(sourceEnv);
+      const { command, env } = launch(spec.env(sourceEnv));
       const inv = spec.invocation({ model, messages: [], stream: true }, env, { prompt: '', images: [] });
-      if (inv.warm && !inv.prepare) spec.runtime.warm?.want(warmSpecOf({ command: spec.cliPath, args: inv.args, env, template: spec.cli }));
+      if (inv.warm && !inv.prepare) spec.runtime.warm?.want(warmSpecOf({ command, args: inv.args, env, template: spec.cli }));
     },
     stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart> {
-      const env = spec.env(sourceEnv);
+      const { command, env } = launch(spec.env(sourceEnv));
       // images were prepared by the images feature: saved in the sandbox, shown the CLI's way
       const images = attachmentsOf(req);
       const imageText: ImageText | undefined = spec.imageText
@@ -77,7 +84,7 @@ export function cliProvider(spec: CliProviderSpec): Provider {
         {
           cli: spec.cli,
           pathVariable: spec.pathVariable,
-          command: spec.cliPath,
+          command,
           env,
           stdin: prompt,
           template: spec.cli,

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { ProviderStatus } from '../core/provider.js';
+import { notFoundReason, resolveCliPath } from './cli-path.js';
 
 export interface CredentialSources {
   /** variables any one of which is a credential */
@@ -20,20 +21,26 @@ export interface CredentialSources {
 
 export interface CliStatusInput {
   id: string;
+  /** the *_CLI_PATH value: a bare name is looked up on PATH without cligate's own node_modules/.bin */
   cliPath: string;
   env: Record<string, string>;
   credentials: CredentialSources;
 }
 
 export async function probeCli(input: CliStatusInput): Promise<ProviderStatus> {
-  const { id, cliPath, env, credentials } = input;
+  const { id, env, credentials } = input;
+  const resolved = resolveCliPath(input.cliPath, env);
+  // the path reported is the one requests run: absolute when a bare name was found on PATH
+  const cliPath = resolved.command;
+  if (!resolved.found) return { id, available: false, detail: { path: cliPath, installed: false, reason: notFoundReason(resolved) } };
   let version: string;
   try {
-    const { stdout } = await execa(cliPath, ['--version'], { env, extendEnv: false, timeout: 15_000 });
+    const runEnv = resolved.searched && resolved.pathEnv !== undefined ? { ...env, PATH: resolved.pathEnv } : env;
+    const { stdout } = await execa(cliPath, ['--version'], { env: runEnv, extendEnv: false, timeout: 15_000 });
     version = stdout.trim().split('\n')[0] ?? '';
   } catch (err) {
     const e = err as { code?: string; shortMessage?: string; message?: string };
-    const reason = e.code === 'ENOENT' ? `not found: '${cliPath}' is not installed or not on PATH` : `not usable: ${(e.shortMessage ?? e.message ?? String(err)).split('\n')[0]}`;
+    const reason = e.code === 'ENOENT' ? notFoundReason(resolved) : `not usable: ${(e.shortMessage ?? e.message ?? String(err)).split('\n')[0]}`;
     return { id, available: false, detail: { path: cliPath, installed: false, reason } };
   }
   const fromEnv = credentials.env.find((name) => Boolean(env[name]));

@@ -59,6 +59,7 @@ function describe(err: z.ZodError): string {
 
 export class AccountStore {
   private writing: Promise<void> = Promise.resolve();
+  private changes = 0;
   private shared?: SharedState;
 
   private constructor(
@@ -275,7 +276,14 @@ export class AccountStore {
   }
 
   /** writes are queued: each sees the data as it is when its turn comes */
+  /** goes up with every change, local or from another instance (what is derived from the store can tell it is stale) */
+  get revision(): number {
+    return this.changes;
+  }
+
   save(): Promise<void> {
+    // every change, local or remote, is saved: the one place that counts them
+    this.changes++;
     if (!this.file) return Promise.resolve();
     const next = this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 2)}\n`));
     this.writing = next.catch(() => {});

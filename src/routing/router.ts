@@ -57,7 +57,15 @@ export interface RouterOptions {
   order?: readonly string[];
   /** the model-name suffix that turns reasoning on (default "-thinking") */
   thinkingSuffix?: string;
+  /**
+   * changes whenever what providers list changes (the account store's revision: accounts
+   * enabled, model lists edited); plans are kept per name while it, the aliases and the routes stay
+   */
+  revision?: () => unknown;
 }
+
+/** plans kept per model name: a request's routing is a map lookup, not a walk over every provider */
+const PLAN_CACHE_MAX = 1000;
 
 export class Router {
   private readonly providers: readonly Provider[];
@@ -66,6 +74,8 @@ export class Router {
   private readonly thinkingSuffix: string;
   /** compiled globs, kept while the route list is the same object */
   private compiled: { from: readonly ModelRoute[]; tests: ((name: string) => boolean)[] } | undefined;
+  private readonly revision: () => unknown;
+  private cache: { aliases: unknown; routes: unknown; revision: unknown; plans: Map<string, RoutePlan> } | undefined;
 
   constructor(providers: readonly Provider[], opts: RouterOptions = {}) {
     this.thinkingSuffix = opts.thinkingSuffix ?? DEFAULT_THINKING_SUFFIX;
@@ -78,6 +88,18 @@ export class Router {
     this.aliasSource = typeof aliases === 'function' ? aliases : () => aliases;
     const routes = opts.routes ?? [];
     this.routeSource = typeof routes === 'function' ? routes : () => routes;
+    this.revision = opts.revision ?? (() => undefined);
+  }
+
+  /** the plans of this moment: dropped when the aliases, the routes or the store have changed */
+  private plans(): Map<string, RoutePlan> {
+    const aliases = this.aliasSource();
+    const routes = this.routeSource();
+    const revision = this.revision();
+    const c = this.cache;
+    if (c && c.aliases === aliases && c.routes === routes && c.revision === revision && c.plans.size < PLAN_CACHE_MAX) return c.plans;
+    this.cache = { aliases, routes, revision, plans: new Map() };
+    return this.cache.plans;
   }
 
   get aliases(): Record<string, string> {
@@ -151,14 +173,19 @@ export class Router {
    * every target for a model name, in the order they are tried; throws 404 when nothing serves it.
    * `brings(provider)`: the request carries its own account for that provider (stateless gateway mode).
    */
-  plan(requested: string, brings: (p: Provider) => boolean = () => false): RoutePlan {
+  plan(requested: string, brings?: (p: Provider) => boolean): RoutePlan {
+    // a request that brings its own account may make a pool claim a name it would not: not kept
+    const plans = brings ? undefined : this.plans();
+    const kept = plans?.get(requested);
+    if (kept) return kept;
     // control, format (zero-width, bidi overrides) and space characters make names that look
     // like another model's; none is part of any real model name
     if (requested.length > 256 || /[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\p{Cs}]/u.test(requested)) {
       throw new BadRequest(`The model name ${JSON.stringify(requested.slice(0, 80))}${requested.length > 80 ? '…' : ''} is not valid: at most 256 characters, no control, invisible or space characters.`, { code: 'invalid_model', param: 'model' });
     }
-    const plan = this.tryPlan(requested, brings);
+    const plan = this.tryPlan(requested, brings ?? (() => false));
     if (!('targets' in plan)) throw this.notFound(requested, plan.why);
+    plans?.set(requested, plan);
     return plan;
   }
 

@@ -110,7 +110,9 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       const info = requestInfo(req);
       const chat = await surface.decode(req.body, info);
       if (chat.ignored) log().debug({ ignored: chat.ignored }, 'fields accepted and not acted on');
-      const plan = deps.router.plan(chat.model, (p) => p.accountFromHeaders?.(req.headers) !== undefined);
+      // stateless gateway mode: a request bringing its own account makes that pool a candidate
+      const brought = deps.router.all().filter((p) => p.accountFromHeaders?.(req.headers) !== undefined);
+      const plan = deps.router.plan(chat.model, brought.length ? (p) => brought.includes(p) : undefined);
       const exchange = new Exchange(chat, deps.historyChars);
       res.locals.exchange = exchange;
       const served = { model: chat.model, provider: plan.targets[0]!.provider.id, stream: chat.stream };

@@ -43,6 +43,16 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** stored aliases over MODEL_ALIASES; one object while the stored ones stay */
+function aliasesOf(store: AccountStore, env: Record<string, string>): () => Record<string, string> {
+  let memo: { stored: Record<string, string>; all: Record<string, string> } | undefined;
+  return () => {
+    const stored = store.aliases;
+    if (memo?.stored !== stored) memo = { stored, all: { ...env, ...stored } };
+    return memo.all;
+  };
+}
+
 function routesOf(store: AccountStore, env: readonly ModelRoute[]): () => readonly ModelRoute[] {
   let memo: { stored: readonly ModelRoute[]; all: readonly ModelRoute[] } | undefined;
   return () => {
@@ -146,11 +156,12 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   providers = createProviders(config, runtime, env, { store, images, events, shared });
   const router = new Router(providers, {
     // stored aliases (admin console) over MODEL_ALIASES
-    aliases: () => ({ ...config.MODEL_ALIASES, ...store.aliases }),
+    aliases: aliasesOf(store, config.MODEL_ALIASES),
     // stored routes (admin console) first, then MODEL_ROUTES; one list while neither changes
     routes: routesOf(store, config.MODEL_ROUTES),
     order: config.PROVIDER_ORDER,
     thinkingSuffix: config.THINKING_SUFFIX,
+    revision: () => store.revision,
   });
   let draining = false;
   const admin = { config, store, router, usage, history, log, auth, warm };

@@ -200,3 +200,29 @@ describe('fallback before the first part', () => {
     expect(r.log.at(-1)).toBe('threw 429: a is busy (tried in turn: a/m: 429 rate_limit_exceeded; b/m: 502 upstream_error; c/m: 503 unavailable)');
   });
 });
+
+describe('plans are kept per name while nothing they depend on changes', () => {
+  it('the same plan again; a new one after the store, the aliases or the routes change', () => {
+    let revision = 0;
+    let aliases: Record<string, string> = {};
+    let routes = parseRoutes('');
+    const enabled = { kiro: true };
+    const pool = provider('kiro', ['claude-sonnet-4.5'], { pool: true });
+    const kiroLive: Provider = { ...pool, models: () => (enabled.kiro ? pool.models() : []), pool: { ...pool.pool!, hasEnabled: () => enabled.kiro } };
+    const r = new Router([kiroLive, cli], { aliases: () => aliases, routes: () => routes, revision: () => revision });
+    const first = r.plan('claude-sonnet-4-5');
+    expect(first.targets.map((t) => t.target)).toEqual(['kiro/claude-sonnet-4.5', 'claude-cli/claude-sonnet-4-5']);
+    expect(r.plan('claude-sonnet-4-5')).toBe(first);
+    // the only Kiro account disabled: the store's revision moves on
+    enabled.kiro = false;
+    expect(r.plan('claude-sonnet-4-5')).toBe(first);
+    revision++;
+    expect(r.plan('claude-sonnet-4-5').targets.map((t) => t.target)).toEqual(['claude-cli/claude-sonnet-4-5']);
+    aliases = { 'claude-sonnet-4-5': 'kiro/claude-sonnet-4.5' };
+    expect(r.plan('claude-sonnet-4-5').targets.map((t) => t.target)).toEqual(['kiro/claude-sonnet-4.5']);
+    routes = parseRoutes('quick=claude-cli/claude-sonnet-4-5');
+    expect(r.plan('quick').targets.map((t) => t.target)).toEqual(['claude-cli/claude-sonnet-4-5']);
+    // a request bringing its own account is planned afresh, and not kept
+    expect(r.plan('claude-opus-4-8', (p) => p.id === 'kiro')).not.toBe(r.plan('claude-opus-4-8', (p) => p.id === 'kiro'));
+  });
+});

@@ -37,8 +37,8 @@ export function logFields(r: DoctorReport): Record<string, unknown> {
     })),
     ready: r.ready,
     servable: r.servable,
-    apiKey: r.server.apiKey,
-    adminPassword: r.server.adminPassword,
+    apiKeySet: r.server.apiKey,
+    adminPasswordSet: r.server.adminPassword,
     state: { dataDir: r.state.dataDir, accounts: r.state.accounts.file, usage: r.state.usage, stateDir: r.state.stateDir },
     next: r.next,
   };

@@ -25,12 +25,14 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 
 /** what the package is built and packed from (as in a clone; node_modules is this repo's) */
-const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', '.env.example', 'src', 'public', 'sandbox', 'config'];
+const SOURCES = ['bin', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', '.env.example', 'src', 'public', 'sandbox', 'config'];
 
 let dir: string;
 let tarball: string;
 let bin: string;
 let files: string[];
+/** the copy's `cligate` before it was built (no dist/) */
+let unbuilt: { exitCode?: number; stderr: string };
 const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
 /** npm without its update check and audit (the install itself may reach the registry for what the cache lacks) */
 const npmEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
@@ -41,6 +43,8 @@ beforeAll(async () => {
   await mkdir(src);
   for (const f of SOURCES) await cp(path.join(ROOT, f), path.join(src, f), { recursive: true });
   await symlink(path.join(ROOT, 'node_modules'), path.join(src, 'node_modules'));
+
+  unbuilt = await execa(process.execPath, [path.join(src, 'bin', 'cligate.js'), '--version'], { cwd: src, reject: false });
 
   let t = Date.now();
   const packed = await execa('npm', ['pack', '--json', '--pack-destination', dir], { cwd: src, env: npmEnv });
@@ -83,11 +87,18 @@ async function processesUnder(root: string): Promise<string[]> {
 
 describe('the packed cligate command', () => {
   it('the tarball has the compiled output and the runtime assets, nothing of the working tree', () => {
-    expect(pkg.bin).toEqual({ cligate: 'dist/bin.js' });
-    for (const f of ['dist/bin.js', 'dist/main.js', 'dist/doctor/main.js', 'dist/cli/accounts.js', 'public/admin/index.html', 'sandbox/claude/.claude/settings.json', 'config/accounts.example.json', '.env.example', 'README.md', 'package.json']) {
+    expect(pkg.bin).toEqual({ cligate: 'bin/cligate.js' });
+    for (const f of ['bin/cligate.js', 'dist/bin.js', 'dist/main.js', 'dist/doctor/main.js', 'dist/cli/accounts.js', 'public/admin/index.html', 'sandbox/claude/.claude/settings.json', 'config/accounts.example.json', '.env.example', 'README.md', 'package.json']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(src|tests|bench|docs|data|node_modules)\//.test(f) || f === '.env')).toEqual([]);
+  });
+
+  it('in a clone: without dist/ the command says to build; built, `npx cligate` runs the project\'s own command', async () => {
+    expect(unbuilt.exitCode).toBe(1);
+    expect(unbuilt.stderr).toContain('run `npm run build` first');
+    const npx = await execa('npx', ['--no-install', 'cligate', '--version'], { cwd: path.join(dir, 'src'), env: npmEnv, reject: false });
+    expect(npx.stdout).toBe(pkg.version);
   });
 
   it('installs as a `cligate` binary: --version, --help, an unknown command', async () => {

@@ -9,9 +9,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import which from 'which';
 import { ROOT } from '../helpers/claude-env.js';
 import { spawnServer } from '../helpers/server-process.js';
 
+/** util-linux `script`, which gives its command a pseudo-terminal (looked up here: the server's PATH is node's folder only) */
+const SCRIPT = which.sync('script', { nothrow: true });
 let home: string;
 let env: Record<string, string>;
 
@@ -43,12 +46,15 @@ async function childOf(pid: number): Promise<number | undefined> {
 /** main.ts on a pseudo-terminal; resolves with everything it printed once `until` matched, then stops it */
 async function onTerminal(extra: Record<string, string>, until: RegExp): Promise<string> {
   const cmd = `exec ${JSON.stringify(process.execPath)} --import tsx src/main.ts`;
-  const child = spawn('script', ['-qefc', cmd, '/dev/null'], {
+  const child = spawn(SCRIPT!, ['-qefc', cmd, '/dev/null'], {
     cwd: ROOT,
     env: { ...env, PORT: '0', HOST: '127.0.0.1', TERM: 'xterm-256color', LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'false', ...extra },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('exit', () => resolve());
+    child.once('error', reject);
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -72,7 +78,7 @@ async function onTerminal(extra: Record<string, string>, until: RegExp): Promise
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 describe('the doctor at start-up', () => {
-  it('on a terminal: the table, coloured, after the listening line', async () => {
+  it.skipIf(!SCRIPT)('on a terminal: the table, coloured, after the listening line', async () => {
     const out = await onTerminal({}, /What to do next[\s\S]*nothing can answer yet[^\n]*\n/);
     const text = plain(out);
     expect(text).toMatch(/listening on 127\.0\.0\.1:\d+/);
@@ -89,7 +95,7 @@ describe('the doctor at start-up', () => {
     expect(out).not.toContain('sk-cligate-startup-test');
   });
 
-  it('on a terminal with LOG_FORMAT=json: no table, the log line', async () => {
+  it.skipIf(!SCRIPT)('on a terminal with LOG_FORMAT=json: no table, the log line', async () => {
     const out = await onTerminal({ LOG_FORMAT: 'json' }, /"doctor":/);
     expect(plain(out)).not.toContain('What to do next');
   });

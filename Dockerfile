@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # cligate: build with dev dependencies, run with production ones only.
 
-ARG NODE_VERSION=20
+# Node 24, the active LTS (maintained to April 2028); 22 works too (--build-arg NODE_VERSION=22). Node 20 reached
+# end of life in April 2026: cligate still runs and is tested on it (package.json engines), the image does not use it.
+ARG NODE_VERSION=24
 
 # --- build: compile TypeScript ---
 FROM node:${NODE_VERSION}-bookworm-slim AS build

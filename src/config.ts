@@ -38,6 +38,8 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   API_KEY: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: one human line per entry on a terminal, JSON lines otherwise (src/log.ts)
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   CORS_ORIGINS: listOrJson.default(['*']),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb|gb)?$/i, 'a size such as 10mb').default('10mb'),
   // ms a request body may take to arrive (then 408 and the connection closed; 0 = no limit)

@@ -1,11 +1,10 @@
-/** Entry point: config, first-run API key prompt, start, and signal handling (server/signals.ts). */
+/** Entry point: config, the first-start API key question (api-key-prompt.ts), start, and signal handling (server/signals.ts). */
 import { config as loadDotenv } from 'dotenv';
-import { createInterface } from 'node:readline/promises';
-import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from './config.js';
 import { applyLegacyEnv, logLegacyNotices, type LegacyNotice } from './legacy-env.js';
 import { portIsExplicit, readCommandLine, USAGE, type CommandLine } from './command-line.js';
 import { createLogger } from './log.js';
+import { askForApiKey } from './api-key-prompt.js';
 import { ListenError, startServer } from './server/start.js';
 import { killAllSync } from './runtime/process.js';
 import { removeAllSandboxesSync } from './runtime/sandbox.js';
@@ -13,23 +12,6 @@ import { handleSignals } from './server/signals.js';
 import { startupReport } from './doctor/startup.js';
 
 loadDotenv({ quiet: true });
-
-async function askForApiKey(config: Config): Promise<Config> {
-  if (config.API_KEY || !process.stdin.isTTY) return config;
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  // the terminal is in raw mode while it asks: Ctrl-C arrives as a key, not as a signal
-  rl.on('SIGINT', () => {
-    rl.close();
-    process.stdout.write('\n');
-    process.exit(130);
-  });
-  const answer = await rl.question('Enable API key protection? (y/N) ');
-  rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) return config;
-  const key = `sk-cligate-${randomBytes(24).toString('base64url')}`;
-  process.stdout.write(`\nAPI key for this run (put API_KEY=${key} in .env to keep it):\n\n  ${key}\n\n`);
-  return { ...config, API_KEY: key };
-}
 
 async function main(): Promise<void> {
   let cmd: CommandLine;
@@ -45,19 +27,22 @@ async function main(): Promise<void> {
   }
   let config: Config;
   let notices: LegacyNotice[];
+  let env: Record<string, string | undefined>;
   try {
     // names of the systems cligate replaces (legacy-env.ts), then the command line over the environment
     const legacy = applyLegacyEnv(process.env);
     notices = legacy.notices;
-    config = loadConfig({ ...legacy.env, ...cmd.env });
+    env = { ...legacy.env, ...cmd.env };
+    config = loadConfig(env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  config = await askForApiKey(config);
-  const log = createLogger(config.LOG_LEVEL);
+  // asked once at a terminal, never under a watcher; the answer is kept in .env (api-key-prompt.ts)
+  config = { ...config, API_KEY: await askForApiKey(config.API_KEY, env) };
+  const log = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
   logLegacyNotices(log, notices);
-  if (!config.API_KEY) log.warn('API_KEY is not set: the API is open to anyone who can reach this port.');
+  if (!config.API_KEY) log.warn('API_KEY is not set: the API is open to anyone who can reach this port (set API_KEY in .env to require a key)');
 
   // last resort on any exit: no CLI process or sandbox outlives the server
   process.on('exit', () => {

@@ -349,7 +349,7 @@ export class AccountPool implements AccountPoolView {
         // a short rest of the session's own account is waited out on the next round
         if (this.shortRest(sessionKey, account.id)) tried.delete(account.id);
         last = err;
-        ctx.log.info({ account: account.id, attempt: n + 1, of: max, err: err.message }, 'failing over to the next account');
+        ctx.log.debug({ account: account.id, attempt: n + 1, of: max, err: err.message }, 'failing over to the next account');
       }
     }
     throw this.noAccount(last);

@@ -165,7 +165,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
             if (!res.headersSent) res.setHeader('x-cligate-attempts', formatAttempts(attempts));
             if (!next) return;
             exchange.account = undefined;
-            log().info({ target: route.target, status: err.status, code: err.code, err: err.message }, 'target could not start the answer; trying the next');
+            log().debug({ target: route.target, status: err.status, code: err.code, err: err.message }, 'target could not start the answer; trying the next');
           },
         });
       // surfaces prefix it in their own style (chatcmpl-…, msg_…)

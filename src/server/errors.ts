@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 
 export function sendError(res: ApiResponse, surface: Surface, err: CligateError, log?: Logger): void {
   if (err.status >= 500) log?.error({ err: err.message, code: err.code, cause: String(err.cause ?? '') }, 'request failed');
-  else log?.info({ err: err.message, code: err.code }, 'request refused');
+  else log?.debug({ err: err.message, code: err.code }, 'request refused');
   res.locals.error = err;
   if (res.headersSent) {
     res.end();

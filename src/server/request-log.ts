@@ -1,6 +1,7 @@
 /**
  * Request id (X-Request-ID in, echoed out) and, when the response closes, the request's
  * end hooks (usage, history, metrics) and one log line: one close listener per request.
+ * The line's message is "request"; on a terminal src/log.ts writes it as one human line from these fields.
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiRequest, ApiResponse, Next } from './http-types.js';

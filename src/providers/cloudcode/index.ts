@@ -79,7 +79,7 @@ export function createCloudCodeProvider(opts: CloudCodeOptions): CloudCodeProvid
     const scope = scopeOf(req);
     const inner = buildInner(req, sigs, scope);
     const restored = await restoreToolLoop(inner, req, sigs, scope, (err) => ctx.log.warn({ err: err.message }, 'Cloud Code: signature look-up in the shared state failed; treated as not found'));
-    if (restored.thinkingOff) ctx.log.info({ model: req.model, reason: restored.thinkingOff }, 'Cloud Code: thinking off for this request (the upstream refuses a tool-call turn without its signed thinking)');
+    if (restored.thinkingOff) ctx.log.debug({ model: req.model, reason: restored.thinkingOff }, 'Cloud Code: thinking off for this request (the upstream refuses a tool-call turn without its signed thinking)');
     else if (restored.thinking || restored.calls) ctx.log.debug({ thinking: restored.thinking, calls: restored.calls }, 'Cloud Code: signatures the client dropped restored');
     const { res } = await postWithFallback(opts.endpoints, 'streamGenerateContent', token, envelope(req, project, inner, sessionIdFor(req, account.id)), opts.pool.proxyFor(account), ctx.signal, '?alt=sse');
     const x = new CloudCodeTranslator(sigs, scope);

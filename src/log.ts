@@ -9,7 +9,7 @@
  *
  * Pretty output is formatted here, in the main thread, from the JSON line pino has just made:
  * no worker thread to start (a pino transport costs start-up time) and no dependency that a
- * production install (`npm i -g`, the Docker image) leaves out, as it does pino-pretty.
+ * production install (`npm i -g`, the Docker image) leaves out.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 

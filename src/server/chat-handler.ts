@@ -184,8 +184,14 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       // one socket write: corked now, uncorked before the loop waits again, so nothing is held
       let corked = false;
       const uncork = () => {
+        if (!corked) return;
         corked = false;
         res.uncork();
+      };
+      // uncorked first: Node 22 drops what was written since cork() when end() comes while corked
+      const end = () => {
+        uncork();
+        res.end();
       };
       const corkTurn = () => {
         if (corked) return;
@@ -206,7 +212,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         res.locals.streamError = e;
         log().warn({ err: e.message, code: e.code }, why);
         write(encoder.error(e));
-        res.end();
+        end();
       };
       endNow = (e) => {
         if (opened) return failOpenStream(e, 'stream ended by the server');
@@ -240,7 +246,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         if (ctl.signal.aborted) return;
         open();
         write(await encoder.end());
-        res.end();
+        end();
       } catch (err) {
         if (res.writableEnded) return; // already ended by the server (endNow)
         if (!opened) throw err;

@@ -80,7 +80,9 @@ export const configSchema = z.object({
   PROVIDER_ORDER: list.default([]),
 
   CLAUDE_CLI_PATH: z.string().min(1).default('claude'),
-  CLAUDE_MODELS: list.default(['claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5']),
+  // model defaults are the current models of the pinned CLIs (tests/config/model-defaults.test.ts keeps them so):
+  // Claude Code's opus / sonnet / haiku (its default is the first)
+  CLAUDE_MODELS: list.default(['claude-opus-4-8', 'claude-sonnet-4-6', 'claude-haiku-4-5']),
   // empty (set, to nothing) means no tools at all
   CLAUDE_ALLOWED_TOOLS: list.default(['WebSearch', 'WebFetch']),
   // ms answer text of a CLI with tools is held (at most) to tell a tool preamble from the answer (0 = not held)
@@ -88,16 +90,19 @@ export const configSchema = z.object({
   SANDBOX_TEMPLATE_DIR: z.string().default(''),
 
   GEMINI_CLI_PATH: z.string().min(1).default('gemini'),
+  // the Gemini CLI's DEFAULT_GEMINI_MODEL, DEFAULT_GEMINI_FLASH_MODEL, DEFAULT_GEMINI_FLASH_LITE_MODEL
   GEMINI_MODEL: z.string().min(1).default('gemini-2.5-pro'),
-  GEMINI_MODELS: list.default(['gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite']),
+  GEMINI_MODELS: list.default(['gemini-2.5-pro', 'gemini-3.5-flash', 'gemini-3.1-flash-lite']),
 
   QWEN_CLI_PATH: z.string().min(1).default('qwen'),
-  QWEN_MODEL: z.string().min(1).default('qwen3-coder-plus'),
-  QWEN_MODELS: list.default(['qwen3-coder-plus', 'qwen3-coder-flash']),
+  // Qwen Code's default for its Qwen OAuth login (the only model that login serves), then its API-key default and coder
+  QWEN_MODEL: z.string().min(1).default('coder-model'),
+  QWEN_MODELS: list.default(['coder-model', 'qwen3.5-plus', 'qwen3-coder-plus']),
 
   CODEX_CLI_PATH: z.string().min(1).default('codex'),
-  CODEX_MODEL: z.string().min(1).default('gpt-5-codex'),
-  CODEX_MODELS: list.default(['gpt-5-codex', 'gpt-5', 'gpt-5-mini']),
+  // Codex's default model, then the next of its listed models
+  CODEX_MODEL: z.string().min(1).default('gpt-6.1-sol'),
+  CODEX_MODELS: list.default(['gpt-6.1-sol', 'gpt-6-astra', 'gpt-6-luna']),
 
   // remove the CLIs' session files for cligate's sandboxes, after this delay (0: right after the request)
   CLEANUP_SESSIONS: bool.default(true),

@@ -2,9 +2,10 @@
  * The persisted account store: one JSON file (DATA_DIR/accounts.json) holding the global
  * proxy, per-provider settings and the accounts. Validated on load (a bad file is an
  * error naming the field, never silently replaced), written atomically after each
- * change, one write at a time. On first run an example is copied in.
+ * change, one write at a time. A new store is empty (config/accounts.example.json documents
+ * the format; it is not copied in: an example account would show as an account everywhere).
  */
-import { copyFile, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -67,16 +68,13 @@ export class AccountStore {
     private data: StoreData,
   ) {}
 
-  /** opens DATA_DIR/accounts.json, copying the example there first if there is none */
-  static async open(dataDir: string, exampleFile?: string): Promise<AccountStore> {
+  /** opens DATA_DIR/accounts.json, creating an empty one if there is none (a store that has the old example account keeps it: it is the user's data) */
+  static async open(dataDir: string): Promise<AccountStore> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const file = path.join(dataDir, 'accounts.json');
     // temp files of a write that a crash interrupted (the target itself is intact)
     for (const f of await readdir(dataDir)) if (f.startsWith('.accounts.json.') && f.endsWith('.tmp')) await rm(path.join(dataDir, f), { force: true });
-    if (!existsSync(file)) {
-      if (exampleFile && existsSync(exampleFile)) await copyFile(exampleFile, file);
-      else await writeFileAtomic(file, `${JSON.stringify(storeSchema.parse({}), null, 2)}\n`);
-    }
+    if (!existsSync(file)) await writeFileAtomic(file, `${JSON.stringify(storeSchema.parse({}), null, 2)}\n`);
     let raw: unknown;
     try {
       raw = JSON.parse(await readFile(file, 'utf8'));

@@ -25,13 +25,42 @@ import { PROVIDER_ID } from '../providers/cloudcode/index.js';
 import { authorizationUrl, callbackServer, codeFromPaste, exchangeCode } from './oauth-google.js';
 
 loadDotenv({ quiet: true });
-const EXAMPLE = path.resolve(import.meta.dirname, '../../config/accounts.example.json');
 const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/** how each pool gets its accounts */
+const ADD_ACCOUNTS = [
+  'Add accounts:',
+  '  cloudcode (Google Cloud Code / Antigravity): npm run accounts:add (a Google sign-in; needs CLOUDCODE_OAUTH_CLIENT_ID and CLOUDCODE_OAUTH_CLIENT_SECRET),',
+  '    or npm run accounts:import <antigravity-claude-proxy accounts.json>',
+  '  kiro (Kiro / Amazon Q): the console (/admin, with ADMIN_PASSWORD set) > Accounts > Add account, with the refresh token of a Kiro login',
+  '  gemini-enterprise (Gemini Enterprise business accounts): the console, or npm run accounts:import <Business Gemini Pool / gemini-business2api accounts file>',
+  '  (npm run accounts:import without a file lists the formats it reads)',
+].join('\n');
+
+/** what to set, and where an OAuth client for Cloud Code sign-ins comes from */
+function NO_OAUTH_CLIENT(client: { clientId: string; clientSecret: string }): string {
+  const missing = [!client.clientId && 'CLOUDCODE_OAUTH_CLIENT_ID', !client.clientSecret && 'CLOUDCODE_OAUTH_CLIENT_SECRET'].filter(Boolean).join(' and ');
+  return [
+    `accounts add: ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set. A Cloud Code account is a Google sign-in to an OAuth client, and its refresh`,
+    'token works only with the client it was issued to. Set both in .env (or the environment), then run this again. Which client:',
+    '  1. Antigravity\'s installed-app client, to reach the models Antigravity has (Claude and Gemini 3): the client ID',
+    '     and secret your Antigravity install signs in with; antigravity-claude-proxy carries them (OAUTH_CONFIG in its',
+    '     src/constants.js). Accounts imported from antigravity-claude-proxy need this client.',
+    '  2. The Gemini CLI\'s installed-app client (Gemini Code Assist models): in your own install,',
+    '       grep -ho \'OAUTH_CLIENT_[A-Z]* = "[^"]*"\' "$(npm root -g)/@google/gemini-cli/bundle/"*.js',
+    '  3. Your own: Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID, application',
+    '     type "Desktop app" (set up the consent screen first; while it is in testing, add your Google account as a test user).',
+    '     A Desktop client accepts the loopback redirect this command uses, http://localhost:<port>/oauth-callback',
+    '     (port 51121, or --port N), without registering it; a "Web application" client must list that exact URI.',
+    '     Cloud Code answers such a client only for a project with Gemini Code Assist (cloudaicompanion.googleapis.com) enabled.',
+    'Then: npm run accounts:add (opens a sign-in URL; --manual on a machine without a browser: paste the URL you end on).',
+  ].join('\n');
+}
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   const config = loadConfig(process.env);
-  const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE);
+  const store = await AccountStore.open(path.resolve(config.DATA_DIR));
   const client = { clientId: config.CLOUDCODE_OAUTH_CLIENT_ID, clientSecret: config.CLOUDCODE_OAUTH_CLIENT_SECRET };
   const endpoints = { token: config.CLOUDCODE_TOKEN_URL, api: config.CLOUDCODE_ENDPOINTS };
   // as the server chooses it: the account's proxy, the store's, UPSTREAM_PROXY
@@ -81,7 +110,16 @@ async function main(): Promise<number> {
 
   if (command === 'verify') {
     let failed = 0;
-    for (const a of store.accounts(PROVIDER_ID)) {
+    const cloudcode = store.accounts(PROVIDER_ID);
+    if (!cloudcode.length) {
+      const others = store.accounts();
+      out(others.length
+        ? `No Cloud Code accounts in ${store.file}: verify checks Cloud Code accounts (their refresh tokens). The ${others.length} other account${others.length === 1 ? '' : 's'} (${[...new Set(others.map((a) => a.provider))].join(', ')}) ${others.length === 1 ? 'is' : 'are'} tested in the console (/admin, "Test") or by POST /api/accounts/{id}/test.`
+        : `No accounts to verify: ${store.file} has none.`);
+      out(ADD_ACCOUNTS);
+      return 0;
+    }
+    for (const a of cloudcode) {
       try {
         const { accessToken } = await refreshAccessToken(endpoints.token, client, a.credentials.refresh_token ?? '', proxyOf(a));
         const project = a.credentials.project_id || (await discoverProject(endpoints, accessToken, proxyOf(a)));
@@ -99,7 +137,7 @@ async function main(): Promise<number> {
 
   if (command === 'add') {
     if (!client.clientId || !client.clientSecret) {
-      out('Set CLOUDCODE_OAUTH_CLIENT_ID and CLOUDCODE_OAUTH_CLIENT_SECRET first (the Google OAuth client the accounts sign in to).');
+      process.stderr.write(`${NO_OAUTH_CLIENT(client)}\n`);
       return 2;
     }
     const manual = rest.includes('--manual');

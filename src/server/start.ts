@@ -32,9 +32,6 @@ import { MemoryState } from '../state/memory-state.js';
 import { RedisState } from '../state/redis-state.js';
 import type { Provider } from '../core/provider.js';
 
-/** copied into DATA_DIR on first run */
-const EXAMPLE_ACCOUNTS = path.resolve(import.meta.dirname, '../../config/accounts.example.json');
-
 export interface RunningServer {
   url: string;
   port: number;
@@ -133,7 +130,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   });
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
   const runtime = { pool, templateDir, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup, warm, preambleHoldMs: config.PREAMBLE_HOLD_MS };
-  const store = await AccountStore.open(path.resolve(config.DATA_DIR), EXAMPLE_ACCOUNTS);
+  const store = await AccountStore.open(path.resolve(config.DATA_DIR));
   const shared = config.REDIS_URL ? await RedisState.connect(config.REDIS_URL, config.REDIS_PREFIX) : new MemoryState();
   await store.share(shared);
   if (shared.kind === 'redis') log.info({ prefix: config.REDIS_PREFIX }, 'sharing state through Redis');

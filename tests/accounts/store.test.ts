@@ -20,21 +20,29 @@ afterEach(async () => {
 });
 
 describe('AccountStore', () => {
-  it('first run copies the example; changes persist and reload', async () => {
+  it('first run makes an empty store (no example account); changes persist and reload', async () => {
     const dir = await tmpdir();
-    const example = path.join(dir, 'example.json');
-    await writeFile(example, JSON.stringify({ proxy: '', accounts: [{ id: 'ex', provider: 'p', credentials: { k: 'v' } }] }));
     const data = path.join(dir, 'data');
-    const store = await AccountStore.open(data, example);
-    expect(store.accounts().map((a) => a.id)).toEqual(['ex']);
+    const store = await AccountStore.open(data);
+    expect(store.accounts()).toEqual([]);
+    expect(JSON.parse(await readFile(path.join(data, 'accounts.json'), 'utf8'))).toMatchObject({ accounts: [] });
+    await store.upsert({ id: 'ex', provider: 'p', credentials: { k: 'v' } });
     expect(store.get('ex')).toMatchObject({ enabled: true, weight: 100 });
     await store.upsert({ id: 'two', provider: 'p', weight: 5, credentials: { token: 'abc' } });
     await store.update('ex', { enabled: false });
-    const again = await AccountStore.open(data, example);
+    const again = await AccountStore.open(data);
     expect(again.accounts().map((a) => [a.id, a.enabled, a.weight])).toEqual([
       ['ex', false, 100],
       ['two', true, 5],
     ]);
+  });
+
+  it('a store that already holds the example account (copied in by older versions) keeps it', async () => {
+    const dir = await tmpdir();
+    const example = path.resolve(import.meta.dirname, '../../config/accounts.example.json');
+    await writeFile(path.join(dir, 'accounts.json'), await readFile(example));
+    const store = await AccountStore.open(dir);
+    expect(store.accounts().map((a) => [a.id, a.provider, a.enabled])).toEqual([['business-1', 'gemini-enterprise', false]]);
   });
 
   it('a broken file is an error naming the file and the field, never silently replaced', async () => {

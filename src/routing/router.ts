@@ -48,6 +48,37 @@ export interface RouteReadiness {
   serving?: string;
 }
 
+/** a model as /v1/models lists it: whether something can serve it now, and if not why */
+export interface ListedModel extends ModelInfo {
+  available: boolean;
+  reason?: string;
+}
+
+interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
+
+/** can the provider answer now: a CLI installed and logged in, a pool with a usable account, an upstream configured */
+async function providerReadiness(p: Provider): Promise<Readiness> {
+  if (!p.status) return { ready: true };
+  try {
+    const s = await p.status();
+    const d = s.detail as { loggedIn?: unknown; reason?: unknown; error?: unknown };
+    const said = typeof d.reason === 'string' ? d.reason : typeof d.error === 'string' ? d.error : undefined;
+    if (p.pool) {
+      if (s.available) return { ready: true };
+      const accounts = p.pool.status();
+      return { ready: false, reason: accounts.length ? `none of the ${accounts.length} ${p.id} accounts is usable now (disabled, resting or rejected)` : `no ${p.id} accounts: add one (npm run accounts:add, or the console)` };
+    }
+    if (!s.available) return { ready: false, reason: said ?? `${p.id} is not available` };
+    if (d.loggedIn === false) return { ready: false, reason: said ?? `${p.id} is not logged in` };
+    return { ready: true };
+  } catch (err) {
+    return { ready: false, reason: `status check failed: ${(err as Error).message}` };
+  }
+}
+
 export interface RouterOptions {
   /** alias -> target model name (a function: aliases editable while running) */
   aliases?: Record<string, string> | (() => Record<string, string>);
@@ -142,26 +173,63 @@ export class Router {
   }
 
   /**
-   * What /v1/models shows: the models some present provider can serve (a CLI that is not
-   * installed is left out), bare and qualified, each with its "-progress" variant where the
-   * provider has one. Provider status probes are cached by the providers.
+   * What /v1/models shows: the models something can serve now, bare and qualified, each with its
+   * "-progress" variant where the provider has one. A name is servable when one of the targets it
+   * routes to is ready: a CLI installed and logged in, a pool with a usable account, an upstream
+   * configured (provider status probes are cached by the providers). A bare, route or alias name is
+   * owned by its first ready target. `all`: the rest too, marked `available: false` with the reason
+   * of the target it would try first.
    */
-  async listModels(): Promise<ModelInfo[]> {
-    const present = new Set<string>();
-    await Promise.all(
-      this.providers.map(async (p) => {
-        const s = p.status ? await p.status().catch(() => undefined) : { available: true };
-        if (s?.available) present.add(p.id);
-      }),
-    );
-    const out: ModelInfo[] = [];
+  async listModels(opts: { all?: boolean } = {}): Promise<ListedModel[]> {
+    const ready = this.readyOf();
+    const out: ListedModel[] = [];
     for (const m of this.models()) {
-      const provider = this.provider(m.provider);
-      if (!provider || !present.has(provider.id)) continue;
-      out.push(m);
-      if (provider.progressVariants) out.push({ ...m, id: `${m.id}-progress` });
+      const listed = await this.availability(m, ready);
+      if (!listed || (!listed.available && !opts.all)) continue;
+      out.push(listed);
+      if (this.provider(listed.provider)?.progressVariants) out.push({ ...listed, id: `${m.id}-progress` });
     }
     return out;
+  }
+
+  /** one name as the model list shows it (GET /v1/models/{id}): listed or served by pattern, with whether it can answer now */
+  async modelStatus(id: string): Promise<ListedModel | undefined> {
+    const ready = this.readyOf();
+    const known = this.models().find((m) => m.id === id);
+    if (known) return this.availability(known, ready);
+    let first: Route | undefined;
+    try {
+      first = this.plan(id).targets[0]; // a name that is not valid, or that nothing serves, throws
+    } catch {
+      return undefined;
+    }
+    return first ? this.availability({ id, provider: first.provider.id }, ready) : undefined;
+  }
+
+  /** the first ready target of a listed name, or why its first target cannot serve */
+  private async availability(m: ModelInfo, ready: (p: Provider) => Promise<Readiness>): Promise<ListedModel | undefined> {
+    const slash = m.id.indexOf('/');
+    const qualified = slash > 0 && this.provider(m.id.slice(0, slash)) !== undefined;
+    const plan = qualified ? undefined : this.tryPlan(m.id, () => false);
+    const targets = plan && 'targets' in plan ? plan.targets.map((t) => t.provider) : [this.provider(m.provider)].filter((p): p is Provider => p !== undefined);
+    if (!targets.length) return undefined;
+    let first: Readiness | undefined;
+    for (const p of targets) {
+      const r = await ready(p);
+      if (r.ready) return { ...m, provider: p.id, available: true };
+      first ??= r;
+    }
+    return { ...m, provider: targets[0]!.id, available: false, ...(first?.reason ? { reason: first.reason } : {}) };
+  }
+
+  /** each provider's readiness, asked once per listing */
+  private readyOf(): (p: Provider) => Promise<Readiness> {
+    const memo = new Map<string, Promise<Readiness>>();
+    return (p) => {
+      let r = memo.get(p.id);
+      if (!r) memo.set(p.id, (r = providerReadiness(p)));
+      return r;
+    };
   }
 
   /** the first target (what a request without fallback, e.g. a token count, uses) */

@@ -1,4 +1,4 @@
-/** /v1/models lists what is installed (with -progress variants); /v1/auth/status says why a CLI is missing. */
+/** /v1/models lists what is installed and logged in (with -progress variants); /v1/auth/status says why a CLI is missing. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../helpers/server.js';
 
@@ -13,12 +13,12 @@ describe('discovery', () => {
     const ids = ((await (await fetch(`${stack.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id);
     expect(ids).toEqual(
       expect.arrayContaining([
-        'claude-sonnet-4-5',
-        'claude-sonnet-4-5-progress',
-        'claude-cli/claude-sonnet-4-5',
-        'claude-cli/claude-sonnet-4-5-progress',
-        'gemini-2.5-flash',
-        'gemini-cli/gemini-2.5-flash-progress',
+        'claude-opus-4-8',
+        'claude-opus-4-8-progress',
+        'claude-cli/claude-opus-4-8',
+        'claude-cli/claude-opus-4-8-progress',
+        'gemini-3.5-flash',
+        'gemini-cli/gemini-3.5-flash-progress',
       ]),
     );
     expect(ids.filter((id) => id.startsWith('qwen'))).toEqual([]);

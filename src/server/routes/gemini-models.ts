@@ -1,31 +1,35 @@
-/** GET /v1beta/models and /v1beta/models/{model} in Gemini's shape. */
+/**
+ * GET /v1beta/models and /v1beta/models/{model} in Gemini's shape: what can answer now;
+ * `?all=true` adds the rest, marked `available: false` with the reason (routes/models.ts).
+ */
 import express, { type RequestHandler } from 'express';
-import type { Router } from '../../routing/router.js';
+import type { ListedModel, Router } from '../../routing/router.js';
 import { NotFound } from '../../core/errors.js';
 import { modelFromPath } from '../../surfaces/gemini/decode.js';
+import { marks, wantsAll } from './models.js';
 
-const entry = (id: string, provider: string) => ({
-  name: `models/${id}`,
+const entry = (m: ListedModel, all: boolean) => ({
+  name: `models/${m.id}`,
   version: '001',
-  displayName: id,
-  description: `${id} served by cligate (${provider})`,
+  displayName: m.id,
+  description: `${m.id} served by cligate (${m.provider})`,
   inputTokenLimit: 200_000,
   outputTokenLimit: 64_000,
   supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
+  ...marks(m, all),
 });
 
 export function geminiModelsRoutes(router: Router, limit: readonly RequestHandler[]) {
   const r = express.Router();
-  r.get('/models', ...limit, async (_req, res) => {
-    res.json({ models: (await router.listModels()).map((m) => entry(m.id, m.provider)) });
+  r.get('/models', ...limit, async (req, res) => {
+    const all = wantsAll(req);
+    res.json({ models: (await router.listModels({ all })).map((m) => entry(m, all)) });
   });
-  r.get('/models/:model', ...limit, (req, res, next) => {
+  r.get('/models/:model', ...limit, async (req, res, next) => {
     const id = modelFromPath(String(req.params.model));
-    try {
-      res.json(entry(id, router.resolve(id).provider.id));
-    } catch {
-      next(new NotFound(`Model 'models/${id}' is not found.`, { code: 'model_not_found' }));
-    }
+    const model = await router.modelStatus(id).catch(() => undefined);
+    if (model) return void res.json(entry(model, false));
+    next(new NotFound(`Model 'models/${id}' is not found.`, { code: 'model_not_found' }));
   });
   return r;
 }

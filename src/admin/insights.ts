@@ -12,7 +12,7 @@ import { pooled, type AdminDeps } from './deps.js';
 import { accountView } from './accounts.js';
 import { maskProxy } from '../accounts/mask.js';
 import { collectLimits } from '../server/routes/account-limits.js';
-import { providerView, providerViews } from '../providers/status-view.js';
+import { providerViews } from '../providers/status-view.js';
 
 const HOUR = 3_600_000;
 const usageQuery = z.strictObject({
@@ -37,7 +37,7 @@ export function insightRoutes(d: AdminDeps): express.Router {
 
   // the overview: every provider (CLIs included) and every effective route with its readiness
   r.get('/status', async (_req, res) => {
-    const [providers, routes] = await Promise.all([providerViews(d.router.all(), d.warm), d.router.readiness(d.store.routes, (p) => providerView(p, d.warm))]);
+    const [providers, routes] = await Promise.all([providerViews(d.router.all(), d.warm), d.router.readiness(d.store.routes)]);
     res.json({ providers, routes, warm: d.warm ? { enabled: d.warm.enabled, ...d.warm.stats() } : { enabled: false, idle: 0, starting: 0, hits: 0 } });
   });
 

@@ -51,7 +51,7 @@ export function routeRoutes(d: AdminDeps): express.Router {
   const overview = async () => ({
     stored: d.store.routes,
     environment: d.config.MODEL_ROUTES,
-    effective: await d.router.readiness(d.store.routes, (p) => providerView(p, d.warm)),
+    effective: await d.router.readiness(d.store.routes),
     env: formatRoutes(d.router.routes),
     providers: d.router.all().map((p) => ({ id: p.id, kind: kindOf(p), models: p.models().map((m) => m.id) })),
   });
@@ -86,7 +86,7 @@ export function routeRoutes(d: AdminDeps): express.Router {
     if (!all.success) throw new BadRequest(`Invalid routes: ${all.error.issues[0]?.message}.`, { code: 'invalid_admin_input', param: 'match' });
     await d.store.setRoutes(all.data);
     d.log.info({ match, targets }, 'admin: route set');
-    const effective = (await d.router.readiness(d.store.routes, (p) => providerView(p, d.warm))).find((x) => x.match === match);
+    const effective = (await d.router.readiness(d.store.routes)).find((x) => x.match === match);
     res.status(at >= 0 ? 200 : 201).json({ match, targets, created: at < 0, readiness: effective ?? null, warnings: warnings(d.router, [{ match, targets }]) });
   });
 

@@ -54,29 +54,10 @@ export interface ListedModel extends ModelInfo {
   reason?: string;
 }
 
-interface Readiness {
+/** whether a provider could take a request now, and in a few words why (not) */
+export interface Readiness {
   ready: boolean;
-  reason?: string;
-}
-
-/** can the provider answer now: a CLI installed and logged in, a pool with a usable account, an upstream configured */
-async function providerReadiness(p: Provider): Promise<Readiness> {
-  if (!p.status) return { ready: true };
-  try {
-    const s = await p.status();
-    const d = s.detail as { loggedIn?: unknown; reason?: unknown; error?: unknown };
-    const said = typeof d.reason === 'string' ? d.reason : typeof d.error === 'string' ? d.error : undefined;
-    if (p.pool) {
-      if (s.available) return { ready: true };
-      const accounts = p.pool.status();
-      return { ready: false, reason: accounts.length ? `none of the ${accounts.length} ${p.id} accounts is usable now (disabled, resting or rejected)` : `no ${p.id} accounts: add one (npm run accounts:add, or the console)` };
-    }
-    if (!s.available) return { ready: false, reason: said ?? `${p.id} is not available` };
-    if (d.loggedIn === false) return { ready: false, reason: said ?? `${p.id} is not logged in` };
-    return { ready: true };
-  } catch (err) {
-    return { ready: false, reason: `status check failed: ${(err as Error).message}` };
-  }
+  detail: string;
 }
 
 export interface RouterOptions {
@@ -88,6 +69,11 @@ export interface RouterOptions {
   order?: readonly string[];
   /** the model-name suffix that turns reasoning on (default "-thinking") */
   thinkingSuffix?: string;
+  /**
+   * whether a provider could answer now (a CLI installed and logged in, a pool with a usable
+   * account, an upstream configured): providers/status-view.ts; without it every provider is ready
+   */
+  readiness?: (p: Provider) => Promise<Readiness>;
   /**
    * changes whenever what providers list changes (the account store's revision: accounts
    * enabled, model lists edited); plans are kept per name while it, the aliases and the routes stay
@@ -106,6 +92,7 @@ export class Router {
   /** compiled globs, kept while the route list is the same object */
   private compiled: { from: readonly ModelRoute[]; tests: ((name: string) => boolean)[] } | undefined;
   private readonly revision: () => unknown;
+  private readonly readinessOf: (p: Provider) => Promise<Readiness>;
   private cache: { aliases: unknown; routes: unknown; revision: unknown; plans: Map<string, RoutePlan> } | undefined;
 
   constructor(providers: readonly Provider[], opts: RouterOptions = {}) {
@@ -120,6 +107,7 @@ export class Router {
     const routes = opts.routes ?? [];
     this.routeSource = typeof routes === 'function' ? routes : () => routes;
     this.revision = opts.revision ?? (() => undefined);
+    this.readinessOf = opts.readiness ?? (async () => ({ ready: true, detail: 'ready' }));
   }
 
   /** the plans of this moment: dropped when the aliases, the routes or the store have changed */
@@ -219,7 +207,7 @@ export class Router {
       if (r.ready) return { ...m, provider: p.id, available: true };
       first ??= r;
     }
-    return { ...m, provider: targets[0]!.id, available: false, ...(first?.reason ? { reason: first.reason } : {}) };
+    return { ...m, provider: targets[0]!.id, available: false, ...(first?.detail ? { reason: first.detail } : {}) };
   }
 
   /** each provider's readiness, asked once per listing */
@@ -227,7 +215,7 @@ export class Router {
     const memo = new Map<string, Promise<Readiness>>();
     return (p) => {
       let r = memo.get(p.id);
-      if (!r) memo.set(p.id, (r = providerReadiness(p)));
+      if (!r) memo.set(p.id, (r = this.readinessOf(p).catch((e: unknown) => ({ ready: false, detail: `status check failed: ${(e as Error).message}` }))));
       return r;
     };
   }
@@ -333,7 +321,7 @@ export class Router {
    * Each route with its targets' readiness now, as `readyOf` judges a provider (a pool needs a
    * usable account, a CLI to be installed and logged in: providers/status-view.ts).
    */
-  async readiness(stored: readonly ModelRoute[], readyOf: (p: Provider) => Promise<{ ready: boolean; detail: string }>): Promise<RouteReadiness[]> {
+  async readiness(stored: readonly ModelRoute[], readyOf: (p: Provider) => Promise<Readiness> = this.readinessOf): Promise<RouteReadiness[]> {
     const ready = new Map<string, Promise<{ ready: boolean; detail: string }>>();
     const providerReady = (p: Provider) => {
       let r = ready.get(p.id);

@@ -18,6 +18,7 @@ import { backgroundSettled } from '../runtime/background.js';
 import { DEFAULT_TEMPLATE_DIR } from '../runtime/sandbox.js';
 import { createProviders } from '../providers/registry.js';
 import { Router } from '../routing/router.js';
+import { providerView } from '../providers/status-view.js';
 import type { ModelRoute } from '../routing/routes.js';
 import { createApp } from './app.js';
 import { AccountStore } from '../accounts/store.js';
@@ -159,6 +160,8 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     order: config.PROVIDER_ORDER,
     thinkingSuffix: config.THINKING_SUFFIX,
     revision: () => store.revision,
+    // the model list shows what can answer now, judged as the console's overview judges it
+    readiness: (p) => providerView(p),
   });
   let draining = false;
   const admin = { config, store, router, usage, history, log, auth, warm };

@@ -4,7 +4,7 @@
  * engines floor covers what the code uses (util.styleText and import.meta.dirname: Node 20.12).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse as parseYaml } from 'yaml';
@@ -42,5 +42,15 @@ describe('Node versions', () => {
     const readme = read('README.md');
     expect(readme).toContain(`engines: node ${pkg.engines.node}`);
     expect(readme).toMatch(/Node 24/);
+  });
+});
+
+describe('install scripts', () => {
+  it("the pinned Claude Code's postinstall is allowed and has put its native binary in place (npm 11 runs no script allowScripts does not list)", () => {
+    const allow = (JSON.parse(read('package.json')) as { allowScripts: Record<string, boolean> }).allowScripts;
+    expect(allow['@anthropic-ai/claude-code']).toBe(true);
+    // the package ships a ~500-byte stub that the postinstall replaces with the native binary
+    const size = statSync(path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe')).size;
+    expect(size, 'node_modules/@anthropic-ai/claude-code/bin/claude.exe is the stub: its postinstall did not run').toBeGreaterThan(1_000_000);
   });
 });

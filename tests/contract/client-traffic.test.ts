@@ -57,7 +57,7 @@ function dialectOf(p: string): Dialect | undefined {
 
 /** the provider kinds, each with a model name it serves */
 const KINDS = [
-  { kind: 'cli (claude stand-in)', model: 'claude-sonnet-4-5' },
+  { kind: 'cli (claude stand-in)', model: 'claude-cli/claude-sonnet-4-5' },
   { kind: 'openai-compatible', model: 'contract-model' },
   { kind: 'kiro', model: 'claude-sonnet-4.5' },
   { kind: 'cloudcode', model: 'claude-sonnet-4-5-thinking' },
@@ -112,7 +112,8 @@ afterAll(async () => {
 function replay(f: Fixture, kind: string, model: string): { url: string; headers: Record<string, string>; body: Record<string, unknown> } {
   const body = structuredClone(f.request.body!);
   let p = f.request.path;
-  if (p.startsWith('/v1beta/models/')) p = p.replace(/^\/v1beta\/models\/[^:]+:/, `/v1beta/models/${model}:`);
+  // a provider-qualified name goes in the path encoded (provider%2Fmodel), as a Gemini client sends it
+  if (p.startsWith('/v1beta/models/')) p = p.replace(/^\/v1beta\/models\/[^:]+:/, `/v1beta/models/${encodeURIComponent(model)}:`);
   else body.model = model;
   // Codex declares web_search unless configured off (the README's Codex configuration turns it off)
   if (!RUNS_WEB_SEARCH.has(kind) && Array.isArray(body.tools)) body.tools = (body.tools as { type: string }[]).filter((t) => !t.type?.startsWith('web_search'));

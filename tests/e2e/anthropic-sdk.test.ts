@@ -143,6 +143,6 @@ describe('Anthropic SDK end to end', () => {
 
   it('models.list works with the Anthropic SDK', async () => {
     const page = await client.models.list();
-    expect(page.data.map((m) => m.id)).toContain('claude-sonnet-4-5');
+    expect(page.data.map((m) => m.id)).toContain('claude-sonnet-4-6');
   });
 });

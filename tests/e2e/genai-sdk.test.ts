@@ -70,7 +70,7 @@ describe('Google GenAI SDK end to end', () => {
     const pager = await ai.models.list();
     const names: string[] = [];
     for await (const m of pager) names.push(m.name ?? '');
-    expect(names).toContain('models/claude-sonnet-4-5');
+    expect(names).toContain('models/claude-sonnet-4-6');
   });
 
   it('unknown model: 404 NOT_FOUND in Gemini shape', async () => {

@@ -127,7 +127,7 @@ describe('OpenAI SDK end to end over the real claude CLI', () => {
   it('lists models', async () => {
     const models = await client.models.list();
     const ids = models.data.map((m) => m.id);
-    expect(ids).toContain('claude-sonnet-4-5');
+    expect(ids).toContain('claude-sonnet-4-6');
   });
 
   it('upstream 401 becomes 401 with the CLI message; 429 becomes 429; 500 becomes 502', async () => {
@@ -168,8 +168,8 @@ describe('OpenAI SDK end to end over the real claude CLI', () => {
     const sent = stack.fake.requests.filter((q) => q.path === '/v1/messages').at(-1);
     expect(sent?.body.model).toBe('claude-haiku-4-5');
     const ids = (await client.models.list()).data.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(['claude-sonnet-4-5', 'claude-cli/claude-sonnet-4-5']));
-    const one = await client.models.retrieve('claude-cli/claude-sonnet-4-5');
+    expect(ids).toEqual(expect.arrayContaining(['claude-sonnet-4-6', 'claude-cli/claude-sonnet-4-6']));
+    const one = await client.models.retrieve('claude-cli/claude-sonnet-4-6');
     expect(one.owned_by).toBe('claude-cli');
   });
 });

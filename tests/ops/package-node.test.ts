@@ -46,9 +46,11 @@ describe('Node versions', () => {
 });
 
 describe('install scripts', () => {
-  it("the pinned Claude Code's postinstall is allowed and has put its native binary in place (npm 11 runs no script allowScripts does not list)", () => {
+  it("the pinned Claude Code's and opencode's postinstalls are allowed, and Claude Code's native binary is in place (npm 11 runs no script allowScripts does not list)", () => {
     const allow = (JSON.parse(read('package.json')) as { allowScripts: Record<string, boolean> }).allowScripts;
     expect(allow['@anthropic-ai/claude-code']).toBe(true);
+    // opencode's postinstall links its platform binary the same way
+    expect(allow['opencode-ai']).toBe(true);
     // the package ships a ~500-byte stub that the postinstall replaces with the native binary
     const size = statSync(path.join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe')).size;
     expect(size, 'node_modules/@anthropic-ai/claude-code/bin/claude.exe is the stub: its postinstall did not run').toBeGreaterThan(1_000_000);

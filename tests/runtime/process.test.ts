@@ -248,7 +248,8 @@ describe('runCli: teardown', () => {
   });
 
   it('timeoutMs reports timedOut and kills the tree', async () => {
-    const run = start({ command: 'bash', args: ['-c', 'sleep 300 & echo $!; sleep 300'], timeoutMs: 300 });
+    // long enough for bash to print the grandchild's pid on a loaded machine before the timeout fires
+    const run = start({ command: 'bash', args: ['-c', 'sleep 300 & echo $!; sleep 300'], timeoutMs: 2_000 });
     const { lines, rest } = await readLines(run, 1);
     const grandchild = Number(lines[0]);
     spawnedPids.add(grandchild);

@@ -34,7 +34,8 @@ afterAll(async () => {
 
 function env(port: number, extra: Record<string, string> = {}): Record<string, string | undefined> {
   const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of Object.keys(base)) if (/^(npm_|VITEST|LOG_FORMAT$|NODE_ENV$|NO_COLOR$|FORCE_COLOR$)/.test(k)) delete base[k];
+  // a user's terminal: CI (set by .ci/run) makes Node's tty report no colours, as it should on a CI runner
+  for (const k of Object.keys(base)) if (/^(npm_|VITEST|LOG_FORMAT$|NODE_ENV$|NO_COLOR$|FORCE_COLOR$|CI$)/.test(k)) delete base[k];
   return {
     ...base,
     HOME: home,

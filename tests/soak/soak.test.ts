@@ -96,7 +96,8 @@ afterAll(async () => {
 });
 
 async function send(p: Plan, n: number): Promise<{ status?: number; problem?: string; aborted: boolean }> {
-  const model = p.provider === 'cli' ? 'claude-sonnet-4-5' : 'claude-sonnet-4.5';
+  // qualified: with Kiro accounts a bare claude-sonnet-4-5 is Kiro's (the claude CLI no longer lists it)
+  const model = p.provider === 'cli' ? 'claude-cli/claude-sonnet-4-5' : 'claude-sonnet-4.5';
   const marker = p.fault ? (p.provider === 'cli' ? `[[cli:${p.fault}]]` : `[[kiro:${p.fault}]]`) : '';
   const { path: route, body } = requestFor(p.dialect, model, `soak request ${n} ${marker}`, p.stream);
   const headers: Record<string, string> = { 'content-type': 'application/json' };

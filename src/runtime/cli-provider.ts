@@ -63,6 +63,8 @@ export function cliProvider(spec: CliProviderSpec): Provider {
     models: (): ModelInfo[] => listed.map((id) => ({ id, provider: spec.id })),
     handles: (model) => listed.includes(model) || spec.matches(model),
     status,
+    // a status probe still running ends with the server
+    close: () => status.stop(),
     prewarm(model: string): void {
       const { command, env } = launch(spec.env(sourceEnv));
       const inv = spec.invocation({ model, messages: [], stream: true }, env, { prompt: '', images: [] });

@@ -27,7 +27,7 @@ export interface CliStatusInput {
   credentials: CredentialSources;
 }
 
-export async function probeCli(input: CliStatusInput): Promise<ProviderStatus> {
+export async function probeCli(input: CliStatusInput, signal?: AbortSignal): Promise<ProviderStatus> {
   const { id, env, credentials } = input;
   const resolved = resolveCliPath(input.cliPath, env);
   // the path reported is the one requests run: absolute when a bare name was found on PATH
@@ -36,7 +36,7 @@ export async function probeCli(input: CliStatusInput): Promise<ProviderStatus> {
   let version: string;
   try {
     const runEnv = resolved.searched && resolved.pathEnv !== undefined ? { ...env, PATH: resolved.pathEnv } : env;
-    const { stdout } = await execa(cliPath, ['--version'], { env: runEnv, extendEnv: false, timeout: 15_000 });
+    const { stdout } = await execa(cliPath, ['--version'], { env: runEnv, extendEnv: false, timeout: 15_000, ...(signal ? { cancelSignal: signal } : {}) });
     version = stdout.trim().split('\n')[0] ?? '';
   } catch (err) {
     const e = err as { code?: string; shortMessage?: string; message?: string };
@@ -62,11 +62,27 @@ export async function probeCli(input: CliStatusInput): Promise<ProviderStatus> {
   };
 }
 
+export type CachedProbe = (() => Promise<ProviderStatus>) & {
+  /**
+   * ends a probe still running and starts no more (the server is closing): a CLI's `--version`
+   * may write to its HOME (the Gemini CLI creates ~/.gemini), which must not outlive the server
+   */
+  stop(): Promise<void>;
+};
+
 /** Caches one probe per provider for `ttlMs`. */
-export function cachedProbe(input: CliStatusInput, ttlMs: number): () => Promise<ProviderStatus> {
+export function cachedProbe(input: CliStatusInput, ttlMs: number): CachedProbe {
   let cached: { at: number; value: Promise<ProviderStatus> } | undefined;
-  return () => {
-    if (!cached || Date.now() - cached.at > ttlMs) cached = { at: Date.now(), value: probeCli(input) };
+  const ctl = new AbortController();
+  const probe = () => {
+    if (ctl.signal.aborted) return Promise.resolve({ id: input.id, available: false, detail: { reason: 'the server is shutting down' } });
+    if (!cached || Date.now() - cached.at > ttlMs) cached = { at: Date.now(), value: probeCli(input, ctl.signal) };
     return cached.value;
   };
+  return Object.assign(probe, {
+    async stop() {
+      ctl.abort();
+      await cached?.value.catch(() => undefined);
+    },
+  });
 }

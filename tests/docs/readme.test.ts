@@ -21,6 +21,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeGemini, type FakeGemini } from '../fakes/gemini.js';
 import { CLAUDE_BIN, CODEX_BIN, GEMINI_BIN, QWEN_BIN, ROOT, codexTestEnv, geminiTestEnv, qwenTestEnv } from '../helpers/claude-env.js';
 import { isAlive, processTree, waitFor } from '../helpers/server.js';
+import { processesUnder } from '../helpers/client-run.js';
 
 export interface ReadmeBlock {
   /** '' for a shell block to run, 'server' for the start command, else the file name the block is saved as */
@@ -79,6 +80,8 @@ const offline = {
   KILO_DISABLE_MODELS_FETCH: '1',
   OPENCODE_DISABLE_AUTOUPDATE: '1',
   OPENCODE_DISABLE_MODELS_FETCH: '1',
+  // Cline's sessions in-process: otherwise it starts a hub daemon that outlives the command (and the test)
+  CLINE_SESSION_BACKEND_MODE: 'local',
   npm_config_update_notifier: 'false',
 };
 
@@ -218,6 +221,12 @@ describe('README', () => {
           if (b.code.includes('for model in')) expect(out.split(ANSWER).length - 1, out).toBeGreaterThanOrEqual(4);
         }, 180_000);
       }
+
+      it('no client process is left running in its HOME or working folder', async () => {
+        const left = async () => [...(await processesUnder(walk!.home)), ...(await processesUnder(walk!.work))];
+        await waitFor(async () => (await left()).length === 0, 10_000, 100);
+        expect(await left()).toEqual([]);
+      });
     });
   }
 });

@@ -42,9 +42,14 @@ function real(p: string): string {
   }
 }
 
-/** every `<folder>/node_modules/.bin` from the package root up to the file-system root: what npm puts on PATH */
+const injectedByRoot = new Map<string, Set<string>>();
+
+/** every `<folder>/node_modules/.bin` from the package root up to the file-system root: what npm puts on PATH (once per root) */
 function injectedBins(root: string): Set<string> {
-  const out = new Set<string>();
+  let out = injectedByRoot.get(root);
+  if (out) return out;
+  out = new Set<string>();
+  injectedByRoot.set(root, out);
   for (const start of new Set([path.resolve(root), real(root)])) {
     let dir = start;
     for (;;) {
@@ -75,17 +80,27 @@ export function searchPath(pathValue: string | undefined, root = PACKAGE_ROOT): 
   return { dirs, skipped };
 }
 
+/** bare names found on PATH, by package root, name and PATH */
+const resolvedFound = new Map<string, ResolvedCli>();
+
 /**
  * The executable for a *_CLI_PATH value, looked up on `env.PATH` without npm's injected entries
  * when it is a bare name.
  */
 export function resolveCliPath(cliPath: string, env: { PATH?: string | undefined }, root = PACKAGE_ROOT): ResolvedCli {
   if (!isBareName(cliPath)) return { command: cliPath, given: cliPath, searched: false, found: true, pathEnv: env.PATH, skipped: [] };
+  // every request asks: a CLI found is kept (no file-system walk per request), one not found is
+  // looked for again, so a CLI installed while the server runs is found
+  const key = `${root}\0${cliPath}\0${env.PATH ?? ''}`;
+  const kept = resolvedFound.get(key);
+  if (kept) return kept;
   const { dirs, skipped } = searchPath(env.PATH, root);
   const pathEnv = dirs.join(path.delimiter);
   // an empty path option would make `which` search the server's own PATH
   const hit = dirs.length ? which.sync(cliPath, { path: pathEnv, nothrow: true }) : null;
-  return { command: hit ?? cliPath, given: cliPath, searched: true, found: hit !== null, pathEnv, skipped };
+  const resolved = { command: hit ?? cliPath, given: cliPath, searched: true, found: hit !== null, pathEnv, skipped };
+  if (hit !== null) resolvedFound.set(key, resolved);
+  return resolved;
 }
 
 /** what "not found" means for a resolved CLI, in one sentence: where it was looked for */

@@ -11,7 +11,7 @@
  * arguments it expects.
  */
 import { fileURLToPath } from 'node:url';
-import { packageVersion } from './doctor/package.js';
+import { packageVersion } from './package.js';
 
 const HELP = `cligate ${packageVersion()}: OpenAI-, Anthropic-, Gemini- and Responses-compatible APIs in front of
 the AI coding CLIs you are logged in to, and of account pools.

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const running = await starting;
   log.info({ url: running.url, host: config.HOST, port: running.port }, `cligate listening on ${config.HOST}:${running.port}`);
   // what can answer and what to do about the rest: the doctor's table on a terminal, one log line otherwise
-  void startupReport({ config, env: process.env, listening: running.port, log });
+  void startupReport({ config, env: process.env, listening: running.port, providers: running.providers, log });
 }
 
 main().catch((err: unknown) => {

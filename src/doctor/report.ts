@@ -18,7 +18,7 @@ import { PROVIDER_ID as CLOUDCODE } from '../providers/cloudcode/index.js';
 import { providerViews, type ProviderView } from '../providers/status-view.js';
 import { WorkerPool } from '../runtime/pool.js';
 import { DEFAULT_TEMPLATE_DIR } from '../runtime/sandbox.js';
-import { PACKAGE_ROOT, packageVersion } from './package.js';
+import { PACKAGE_ROOT, packageVersion } from '../package.js';
 
 export interface DoctorReport {
   cligate: { version: string; root: string; node: string };
@@ -57,6 +57,8 @@ export interface DoctorInput {
   cwd?: string;
   /** the port actually listened on, when known (start-up) */
   port?: number;
+  /** the running server's providers (start-up): probed as they are, none built, the store not read again */
+  providers?: readonly Provider[];
 }
 
 /** the account store as it is on disk, without creating or changing anything */
@@ -118,18 +120,26 @@ export async function buildReport(input: DoctorInput): Promise<DoctorReport> {
   const { config, env } = input;
   const cwd = input.cwd ?? process.cwd();
   const dataDir = path.resolve(cwd, config.DATA_DIR);
-  const opened = await openStore(dataDir);
-  const providers = buildProviders(config, env, opened.store, dataDir);
+  const viewOptions = { oauthClient: { [CLOUDCODE]: Boolean(config.CLOUDCODE_OAUTH_CLIENT_ID && config.CLOUDCODE_OAUTH_CLIENT_SECRET) } };
+  let accounts: DoctorReport['state']['accounts'];
   let views: ProviderView[];
-  try {
-    views = await providerViews(providers, undefined, { oauthClient: { [CLOUDCODE]: Boolean(config.CLOUDCODE_OAUTH_CLIENT_ID && config.CLOUDCODE_OAUTH_CLIENT_SECRET) } });
-  } finally {
-    // Kiro's background refresh timer and the like: nothing outlives the report
-    await Promise.all(providers.map((p) => p.close?.()));
+  if (input.providers) {
+    const file = path.join(dataDir, 'accounts.json');
+    accounts = { file, exists: existsSync(file) };
+    views = await providerViews(input.providers, undefined, viewOptions);
+  } else {
+    const opened = await openStore(dataDir);
+    accounts = { file: opened.file, exists: opened.exists, ...(opened.error ? { error: opened.error } : {}) };
+    const providers = buildProviders(config, env, opened.store, dataDir);
+    try {
+      views = await providerViews(providers, undefined, viewOptions);
+    } finally {
+      // Kiro's background refresh timer and the like: nothing outlives the report
+      await Promise.all(providers.map((p) => p.close?.()));
+    }
   }
   const ready = views.filter((v) => v.ready).map((v) => v.id);
   const port = input.port ?? config.PORT;
-  const logFormat = env.LOG_FORMAT || ((config as { LOG_FORMAT?: string }).LOG_FORMAT ?? '');
   const report: Omit<DoctorReport, 'next'> = {
     cligate: { version: packageVersion(), root: PACKAGE_ROOT, node: process.version },
     providers: views,
@@ -138,7 +148,7 @@ export async function buildReport(input: DoctorInput): Promise<DoctorReport> {
     server: { host: config.HOST, port, url: clientUrl(config.HOST, port), apiKey: config.API_KEY !== '', adminPassword: config.ADMIN_PASSWORD !== '' },
     state: {
       dataDir,
-      accounts: { file: opened.file, exists: opened.exists, ...(opened.error ? { error: opened.error } : {}) },
+      accounts,
       usage: path.join(dataDir, 'usage'),
       images: path.join(dataDir, 'images'),
       stateDir: path.resolve(cwd, config.STATE_DIR || path.join(env.HOME ?? os.homedir(), '.cligate')),
@@ -147,7 +157,7 @@ export async function buildReport(input: DoctorInput): Promise<DoctorReport> {
     },
     logs: {
       to: 'standard output (redirect it, or read it with journalctl / docker logs)',
-      format: logFormat === 'json' ? 'JSON lines (LOG_FORMAT=json)' : 'readable lines on a terminal, JSON lines otherwise',
+      format: { json: 'JSON lines (LOG_FORMAT=json)', pretty: 'readable lines (LOG_FORMAT=pretty)', auto: 'readable lines on a terminal, JSON lines otherwise' }[config.LOG_FORMAT],
       level: config.LOG_LEVEL,
     },
   };

@@ -4,6 +4,8 @@
  * It never delays or fails the start: it runs after listen, and a failure is a warning.
  */
 import type { Config } from '../config.js';
+import type { Provider } from '../core/provider.js';
+import { isPretty, type LogOutput } from '../log.js';
 import type { Logger } from '../log.js';
 import { buildReport, type DoctorReport } from './report.js';
 import { renderReport } from './render.js';
@@ -13,14 +15,15 @@ export interface StartupReportOptions {
   env: NodeJS.ProcessEnv;
   /** the port actually listened on */
   listening: number;
+  /** the running server's providers: the report probes them rather than building its own */
+  providers?: readonly Provider[];
   log: Logger;
   out?: NodeJS.WriteStream;
 }
 
-/** the table goes to a terminal, unless JSON logs were asked for */
-export function wantsTable(out: { isTTY?: boolean }, env: NodeJS.ProcessEnv, config: Config): boolean {
-  const format = (config as { LOG_FORMAT?: string }).LOG_FORMAT || env.LOG_FORMAT || '';
-  return Boolean(out.isTTY) && format !== 'json';
+/** the table goes to a terminal whose logs are readable lines (log.ts decides that), else the facts are one log line */
+export function wantsTable(out: LogOutput, env: NodeJS.ProcessEnv, config: Config): boolean {
+  return Boolean(out.isTTY) && isPretty(config.LOG_FORMAT, out, env);
 }
 
 /** the report's facts for one log line (no port key: tests and tools read the port from the "listening" line) */
@@ -47,7 +50,7 @@ export function logFields(r: DoctorReport): Record<string, unknown> {
 export async function startupReport(opts: StartupReportOptions): Promise<void> {
   const out = opts.out ?? process.stdout;
   try {
-    const report = await buildReport({ config: opts.config, env: opts.env, port: opts.listening });
+    const report = await buildReport({ config: opts.config, env: opts.env, port: opts.listening, ...(opts.providers ? { providers: opts.providers } : {}) });
     if (wantsTable(out, opts.env, opts.config)) out.write(`\n${renderReport(report, { color: !opts.env.NO_COLOR, mode: 'start' })}\n`);
     else {
       const msg = report.ready.length ? `ready to answer: ${report.ready.join(', ')}` : 'nothing can answer yet: run `cligate doctor` (npm run doctor) for what to do';

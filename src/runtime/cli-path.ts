@@ -8,11 +8,9 @@
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import which from 'which';
+import { PACKAGE_ROOT } from '../package.js';
 
-/** the folder holding cligate's package.json: src/runtime/.. /.. (or dist/runtime/../..) */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ResolvedCli {
   /** what is run: an absolute path when a bare name was found, else the value as given */

@@ -37,6 +37,8 @@ export interface RunningServer {
   url: string;
   port: number;
   server: http.Server;
+  /** the providers serving requests (the start-up report probes these) */
+  providers: readonly Provider[];
   /** graceful shutdown; resolves when everything is released */
   close(graceMs?: number): Promise<void>;
 }
@@ -215,5 +217,5 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
       log.info('stopped');
     })());
 
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, server, close };
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port, server, providers, close };
 }

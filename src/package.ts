@@ -1,12 +1,12 @@
 /**
  * cligate's own package: the folder that holds its package.json (and public/, sandbox/, config/),
- * the same from src/doctor/ (tsx) and dist/doctor/ (the compiled, installed command).
+ * the same from src/ (tsx) and dist/ (the compiled, installed command).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 let version: string | undefined;
 

@@ -146,8 +146,11 @@ export function runCli(opts: CliRunOptions): CliRun {
       for (const s of signals) s.removeEventListener('abort', onAbort);
       if (pid !== undefined) live.delete(pid);
       const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-      const spawnError =
-        result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;
+      // the executable and the system's reason (ENOENT, EACCES), not execa's message: that repeats the
+      // whole command line, system prompt included, into the client's error and the log
+      const failedToSpawn = result.failed && result.exitCode === undefined && !result.isTerminated;
+      const reason = (result as { code?: string }).code ?? (result as { cause?: { message?: string } }).cause?.message ?? 'could not start';
+      const spawnError = failedToSpawn ? `${opts.command}: ${reason}` : undefined;
       return {
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,

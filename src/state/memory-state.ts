@@ -41,6 +41,41 @@ export class MemoryState implements SharedState {
     return n;
   }
 
+  async incrWindow(key: string, by: number, ttlMs: number): Promise<number> {
+    const v = this.values.get(key);
+    const live = v && v.until > Date.now() ? v : undefined;
+    const n = Number(live?.value ?? 0) + by;
+    this.values.set(key, { value: String(n), until: live?.until ?? Date.now() + ttlMs });
+    return n;
+  }
+
+  private readonly slots = new Map<string, Map<string, number>>();
+
+  private heldSlots(key: string): Map<string, number> {
+    let held = this.slots.get(key);
+    if (!held) this.slots.set(key, (held = new Map()));
+    const now = Date.now();
+    for (const [id, until] of held) if (until <= now) held.delete(id);
+    return held;
+  }
+
+  async takeSlot(key: string, id: string, limit: number, leaseMs: number): Promise<boolean> {
+    const held = this.heldSlots(key);
+    if (!held.has(id) && held.size >= limit) return false;
+    held.set(id, Date.now() + leaseMs);
+    return true;
+  }
+
+  async releaseSlot(key: string, id: string): Promise<void> {
+    const held = this.slots.get(key);
+    held?.delete(id);
+    if (held?.size === 0) this.slots.delete(key);
+  }
+
+  async countSlots(key: string): Promise<number> {
+    return this.heldSlots(key).size;
+  }
+
   async tryLock(key: string, ttlMs: number): Promise<string | undefined> {
     if (this.live(key) !== undefined) return undefined;
     const token = randomUUID();

@@ -8,6 +8,13 @@ import { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { SharedState } from './shared-state.js';
 
+// INCRBY, and the window's lifetime set by the add that created it
+const INCR_WINDOW = "local v = redis.call('incrby', KEYS[1], ARGV[1]) if v == tonumber(ARGV[1]) or redis.call('pttl', KEYS[1]) < 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end return v";
+// a sorted set of holders scored by lease end: expired leases go first, then the slot is taken or renewed if one is free
+const TAKE_SLOT =
+  "redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1]) " +
+  "if redis.call('zscore', KEYS[1], ARGV[2]) or redis.call('zcard', KEYS[1]) < tonumber(ARGV[3]) then " +
+  "redis.call('zadd', KEYS[1], ARGV[4], ARGV[2]) redis.call('pexpire', KEYS[1], ARGV[5]) return 1 end return 0";
 const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 export class RedisState implements SharedState {
@@ -84,6 +91,26 @@ export class RedisState implements SharedState {
 
   incr(key: string): Promise<number> {
     return this.client.incr(this.k(key));
+  }
+
+  async incrWindow(key: string, by: number, ttlMs: number): Promise<number> {
+    return Number(await this.client.eval(INCR_WINDOW, 1, this.k(key), by, Math.ceil(ttlMs)));
+  }
+
+  async takeSlot(key: string, id: string, limit: number, leaseMs: number): Promise<boolean> {
+    // the server's clock scores leases, so instances with skewed clocks agree
+    const [sec, micro] = await this.client.time();
+    const now = Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
+    return Number(await this.client.eval(TAKE_SLOT, 1, this.k(key), now, id, limit, now + leaseMs, Math.ceil(leaseMs))) === 1;
+  }
+
+  async releaseSlot(key: string, id: string): Promise<void> {
+    await this.client.zrem(this.k(key), id);
+  }
+
+  async countSlots(key: string): Promise<number> {
+    const [sec, micro] = await this.client.time();
+    return this.client.zcount(this.k(key), Number(sec) * 1000 + Math.floor(Number(micro) / 1000), '+inf');
   }
 
   async tryLock(key: string, ttlMs: number): Promise<string | undefined> {

@@ -18,6 +18,17 @@ export interface SharedState {
   del(key: string): Promise<void>;
   /** atomically adds one and returns the new value */
   incr(key: string): Promise<number>;
+  /** atomically adds `by` to a counter that lives ttlMs from its first add (a window), and returns the new value */
+  incrWindow(key: string, by: number, ttlMs: number): Promise<number>;
+  /**
+   * a counting semaphore of `limit` slots, each held under its own id for leaseMs (a holder that
+   * died frees its slot when the lease ends). Takes (or renews) the slot and returns true, or false
+   * when all are held. Holders renew before the lease ends; releaseSlot frees it at once.
+   */
+  takeSlot(key: string, id: string, limit: number, leaseMs: number): Promise<boolean>;
+  releaseSlot(key: string, id: string): Promise<void>;
+  /** slots held now */
+  countSlots(key: string): Promise<number>;
   /** a lock that expires after ttlMs; returns a token to unlock with, or undefined when someone holds it */
   tryLock(key: string, ttlMs: number): Promise<string | undefined>;
   unlock(key: string, token: string): Promise<void>;

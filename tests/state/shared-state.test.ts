@@ -56,6 +56,32 @@ describe.each(homes.filter(([kind]) => kind === 'memory' || hasRedisServer()))('
     expect(await s.tryLock('l', 60)).toBeTruthy();
   });
 
+  it('a window counter adds atomically and its lifetime starts at its first add', async () => {
+    const s = await state();
+    const adds = await Promise.all(Array.from({ length: 20 }, () => s.incrWindow('w', 5, 150)));
+    expect(adds.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 5));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await s.incrWindow('w', 1, 150)).toBe(101); // a later add does not extend the window
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await s.incrWindow('w', 3, 150)).toBe(3);
+  });
+
+  it('slots: exactly `limit` holders at once, renewed by their holder, freed on release or when the lease ends', async () => {
+    const s = await state();
+    const taken = await Promise.all(Array.from({ length: 7 }, (_, i) => s.takeSlot('sem', `r${i}`, 3, 10_000)));
+    expect(taken.filter(Boolean)).toHaveLength(3);
+    expect(await s.countSlots('sem')).toBe(3);
+    const holder = `r${taken.indexOf(true)}`;
+    expect(await s.takeSlot('sem', holder, 3, 10_000)).toBe(true); // a renewal, not a fourth slot
+    expect(await s.takeSlot('sem', 'late', 3, 10_000)).toBe(false);
+    await s.releaseSlot('sem', holder);
+    expect(await s.takeSlot('sem', 'late', 3, 10_000)).toBe(true);
+    expect(await s.takeSlot('short', 'a', 1, 80)).toBe(true);
+    expect(await s.takeSlot('short', 'b', 1, 80)).toBe(false);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await s.takeSlot('short', 'b', 1, 80)).toBe(true); // a's lease ended: its holder died
+  });
+
   it('published messages reach subscribers', async () => {
     const s = await state();
     const got: Record<string, unknown>[] = [];

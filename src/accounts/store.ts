@@ -13,17 +13,19 @@ import { writeFileAtomic } from './atomic-file.js';
 import type { Account, StoreData } from './types.js';
 import { modelRoutesSchema, type ModelRoute } from '../routing/routes.js';
 import type { SharedState } from '../state/shared-state.js';
+import { clientKeySchema, type ClientKey } from '../keys/key.js';
 
-const ACCOUNT_KEY = 'accounts:account:';
 const META_KEY = 'accounts:meta';
 const SAVED_AT_KEY = 'accounts:saved-at';
 
 /** one change to the store, as instances tell each other */
 type StoreChange =
-  | { op: 'upsert'; account: Account }
-  | { op: 'remove'; id: string }
-  | { op: 'meta'; meta: Omit<StoreData, 'accounts'> }
+  | { op: 'upsert'; kind: Kind; record: { id: string } }
+  | { op: 'remove'; kind: Kind; id: string }
+  | { op: 'meta'; meta: Meta }
   | { op: 'replace'; data: StoreData };
+
+type Meta = Omit<StoreData, Kind>;
 
 const accountSchema = z.object({
   id: z.string().min(1),
@@ -44,15 +46,34 @@ const providerSchema = z
   })
   .passthrough();
 
+/**
+ * the lists of records with ids; each record is shared under its own key, so two instances
+ * changing different records at once lose nothing
+ */
+const COLLECTIONS = {
+  accounts: { prefix: 'accounts:account:', schema: accountSchema },
+  keys: { prefix: 'accounts:client-key:', schema: clientKeySchema },
+} as const;
+type Kind = keyof typeof COLLECTIONS;
+const KINDS = Object.keys(COLLECTIONS) as Kind[];
+
 export const storeSchema = z.object({
   proxy: z.string().default(''),
   providers: z.record(z.string(), providerSchema).default({}),
   accounts: z.array(accountSchema).default([]),
+  /** client keys (src/keys): hashes only */
+  keys: z.array(clientKeySchema).default([]),
   aliases: z.record(z.string().min(1), z.string().min(1)).default({}),
   routes: modelRoutesSchema.default([]),
 });
 
 export const accountInputSchema = accountSchema;
+
+/** the list with the record in place of the one with its id, or added at the end */
+function upserted<T extends { id: string }>(list: readonly T[], record: T): T[] {
+  const i = list.findIndex((r) => r.id === record.id);
+  return i >= 0 ? list.map((r, j) => (j === i ? record : r)) : [...list, record];
+}
 
 function describe(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -83,10 +104,12 @@ export class AccountStore {
     }
     const parsed = storeSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`${file} is not a valid account store: ${describe(parsed.error)}`);
-    const ids = new Set<string>();
-    for (const a of parsed.data.accounts) {
-      if (ids.has(a.id)) throw new Error(`${file}: account id "${a.id}" appears twice`);
-      ids.add(a.id);
+    for (const kind of KINDS) {
+      const ids = new Set<string>();
+      for (const r of parsed.data[kind]) {
+        if (ids.has(r.id)) throw new Error(`${file}: ${kind === 'keys' ? 'key' : 'account'} id "${r.id}" appears twice`);
+        ids.add(r.id);
+      }
     }
     return new AccountStore(file, parsed.data as StoreData);
   }
@@ -154,13 +177,7 @@ export class AccountStore {
   async upsert(input: unknown): Promise<Account> {
     const parsed = accountSchema.safeParse(input);
     if (!parsed.success) throw new Error(`invalid account: ${describe(parsed.error)}`);
-    const account = parsed.data as Account;
-    const i = this.data.accounts.findIndex((a) => a.id === account.id);
-    if (i >= 0) this.data.accounts[i] = account;
-    else this.data.accounts.push(account);
-    await this.save();
-    await this.publish({ op: 'upsert', account });
-    return account;
+    return this.put('accounts', parsed.data as Account);
   }
 
   async update(id: string, patch: Partial<Omit<Account, 'id'>>): Promise<Account> {
@@ -169,12 +186,40 @@ export class AccountStore {
     return this.upsert({ ...current, ...patch, id });
   }
 
-  async remove(id: string): Promise<boolean> {
-    const before = this.data.accounts.length;
-    this.data.accounts = this.data.accounts.filter((a) => a.id !== id);
-    if (this.data.accounts.length === before) return false;
+  remove(id: string): Promise<boolean> {
+    return this.drop('accounts', id);
+  }
+
+  /** client keys (src/keys/): hashes, names, limits */
+  get keys(): readonly ClientKey[] {
+    return this.data.keys;
+  }
+
+  /** adds or replaces a client key (validated) and saves */
+  async upsertKey(input: unknown): Promise<ClientKey> {
+    const parsed = clientKeySchema.safeParse(input);
+    if (!parsed.success) throw new Error(`invalid key: ${describe(parsed.error)}`);
+    return this.put('keys', parsed.data);
+  }
+
+  removeKey(id: string): Promise<boolean> {
+    return this.drop('keys', id);
+  }
+
+  /** one record in: a new list (what is derived from the old one can tell by identity), saved, shared */
+  private async put<K extends Kind>(kind: K, record: StoreData[K][number]): Promise<StoreData[K][number]> {
+    (this.data[kind] as { id: string }[]) = upserted(this.data[kind] as { id: string }[], record);
     await this.save();
-    await this.publish({ op: 'remove', id });
+    await this.publish({ op: 'upsert', kind, record });
+    return record;
+  }
+
+  private async drop(kind: Kind, id: string): Promise<boolean> {
+    const list = this.data[kind] as { id: string }[];
+    if (!list.some((r) => r.id === id)) return false;
+    (this.data[kind] as { id: string }[]) = list.filter((r) => r.id !== id);
+    await this.save();
+    await this.publish({ op: 'remove', kind, id });
     return true;
   }
 
@@ -206,11 +251,16 @@ export class AccountStore {
     });
     const savedAt = (await shared.getJson<number>(SAVED_AT_KEY)) ?? 0;
     if (savedAt > mtime) {
-      const meta = await shared.getJson<Omit<StoreData, 'accounts'>>(META_KEY);
-      const accounts = (await shared.scanJson<Account>(ACCOUNT_KEY)).map(([, a]) => a);
-      const order = new Map(this.data.accounts.map((a, i) => [a.id, i]));
-      accounts.sort((x, y) => (order.get(x.id) ?? Infinity) - (order.get(y.id) ?? Infinity) || x.id.localeCompare(y.id));
-      const parsed = storeSchema.safeParse({ ...meta, accounts });
+      const meta = await shared.getJson<Meta>(META_KEY);
+      const lists: Partial<Record<Kind, { id: string }[]>> = {};
+      for (const kind of KINDS) {
+        const records = (await shared.scanJson<{ id: string }>(COLLECTIONS[kind].prefix)).map(([, r]) => r);
+        // this file's order first, then the new ones by id
+        const order = new Map((this.data[kind] as { id: string }[]).map((r, i) => [r.id, i]));
+        records.sort((x, y) => (order.get(x.id) ?? Infinity) - (order.get(y.id) ?? Infinity) || x.id.localeCompare(y.id));
+        lists[kind] = records;
+      }
+      const parsed = storeSchema.safeParse({ ...meta, ...lists });
       if (parsed.success) {
         this.data = parsed.data as StoreData;
         await this.save();
@@ -224,17 +274,17 @@ export class AccountStore {
 
   private applyRemote(change: StoreChange): void {
     if (change.op === 'upsert') {
-      const a = accountSchema.safeParse(change.account);
-      if (!a.success) return;
-      const i = this.data.accounts.findIndex((x) => x.id === a.data.id);
-      if (i >= 0) this.data.accounts[i] = a.data as Account;
-      else this.data.accounts.push(a.data as Account);
+      if (!Object.hasOwn(COLLECTIONS, change.kind)) return;
+      const r = COLLECTIONS[change.kind].schema.safeParse(change.record);
+      if (!r.success) return;
+      (this.data[change.kind] as { id: string }[]) = upserted(this.data[change.kind] as { id: string }[], r.data);
     } else if (change.op === 'remove') {
-      this.data.accounts = this.data.accounts.filter((x) => x.id !== change.id);
+      if (!Object.hasOwn(COLLECTIONS, change.kind)) return;
+      (this.data[change.kind] as { id: string }[]) = (this.data[change.kind] as { id: string }[]).filter((x) => x.id !== change.id);
     } else if (change.op === 'meta') {
-      const parsed = storeSchema.safeParse({ ...change.meta, accounts: [] });
+      const parsed = storeSchema.safeParse({ ...change.meta, accounts: [], keys: [] });
       if (!parsed.success) return;
-      this.data = { ...parsed.data, accounts: this.data.accounts } as StoreData;
+      this.data = { ...parsed.data, accounts: this.data.accounts, keys: this.data.keys } as StoreData;
     } else if (change.op === 'replace') {
       const parsed = storeSchema.safeParse(change.data);
       if (!parsed.success) return;
@@ -243,8 +293,8 @@ export class AccountStore {
     void this.save().catch(() => {});
   }
 
-  private meta(): Omit<StoreData, 'accounts'> {
-    const { accounts: _a, ...meta } = this.data;
+  private meta(): Meta {
+    const { accounts: _a, keys: _k, ...meta } = this.data;
     return meta;
   }
 
@@ -253,8 +303,8 @@ export class AccountStore {
     const shared = this.shared;
     if (!shared) return;
     try {
-      if (change.op === 'upsert') await shared.setJson(ACCOUNT_KEY + change.account.id, change.account);
-      else if (change.op === 'remove') await shared.del(ACCOUNT_KEY + change.id);
+      if (change.op === 'upsert') await shared.setJson(COLLECTIONS[change.kind].prefix + change.record.id, change.record);
+      else if (change.op === 'remove') await shared.del(COLLECTIONS[change.kind].prefix + change.id);
       else if (change.op === 'meta') await shared.setJson(META_KEY, change.meta);
       await shared.setJson(SAVED_AT_KEY, Date.now());
       await shared.publish('accounts', { from: shared.instanceId, ...change });
@@ -267,8 +317,13 @@ export class AccountStore {
   private async publishWhole(): Promise<void> {
     const shared = this.shared;
     if (!shared) return;
-    for (const [key] of await shared.scanJson(ACCOUNT_KEY)) if (!this.get(key.slice(ACCOUNT_KEY.length))) await shared.del(key);
-    for (const a of this.data.accounts) await shared.setJson(ACCOUNT_KEY + a.id, a);
+    for (const kind of KINDS) {
+      const { prefix } = COLLECTIONS[kind];
+      const list = this.data[kind] as { id: string }[];
+      const ids = new Set(list.map((r) => r.id));
+      for (const [key] of await shared.scanJson(prefix)) if (!ids.has(key.slice(prefix.length))) await shared.del(key);
+      for (const r of list) await shared.setJson(prefix + r.id, r);
+    }
     await shared.setJson(META_KEY, this.meta());
     await shared.setJson(SAVED_AT_KEY, Date.now());
   }

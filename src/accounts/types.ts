@@ -1,5 +1,6 @@
 /** What the account pool knows about an account; providers keep their own credential shapes. */
 import type { ModelRoute } from '../routing/routes.js';
+import type { ClientKey } from '../keys/key.js';
 
 export type Strategy = 'round-robin' | 'weighted' | 'sticky';
 
@@ -38,4 +39,6 @@ export interface StoreData {
   aliases: Record<string, string>;
   /** model routes added in the admin console (tried before MODEL_ROUTES) */
   routes: ModelRoute[];
+  /** client keys (hashes only), made in the admin console */
+  keys: ClientKey[];
 }

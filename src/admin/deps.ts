@@ -7,6 +7,8 @@ import type { UsageBook } from '../usage/book.js';
 import type { History } from '../usage/history.js';
 import type { Logger } from '../log.js';
 import type { WarmPool } from '../runtime/warm-pool.js';
+import type { KeyRing } from '../keys/ring.js';
+import type { KeyLimiter } from '../keys/limits.js';
 import { BadRequest, NotFound } from '../core/errors.js';
 
 export interface AdminDeps {
@@ -18,6 +20,8 @@ export interface AdminDeps {
   log: Logger;
   /** pre-started CLI processes, read only (the overview counts them per CLI and model) */
   warm?: Pick<WarmPool, 'enabled' | 'stats' | 'shapes'>;
+  /** client keys: last use and what each has used against its limits */
+  keys: { ring: KeyRing; limiter: KeyLimiter };
 }
 
 /** an API provider, with the admin's view of its account pool; its accounts themselves are in `store` */

@@ -19,6 +19,7 @@ import { routeRoutes } from './routes.js';
 import { configRoutes } from './config-io.js';
 import { insightRoutes } from './insights.js';
 import { proxyRoutes } from './proxy-test.js';
+import { keyRoutes } from './keys.js';
 
 const CONSOLE_DIR = path.resolve(import.meta.dirname, '../../public/admin');
 const UPLOT_DIR = path.dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
@@ -65,7 +66,7 @@ export function adminApi(d: AdminDeps, auth: AdminAuth, loginLimit: readonly Req
     res.json({ loggedOut: true });
   });
 
-  r.use(accountRoutes(d), modelRoutes(d), routeRoutes(d), configRoutes(d), insightRoutes(d), proxyRoutes(d));
+  r.use(accountRoutes(d), modelRoutes(d), routeRoutes(d), configRoutes(d), insightRoutes(d), proxyRoutes(d), keyRoutes(d));
   return r;
 }
 

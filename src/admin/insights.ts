@@ -22,6 +22,8 @@ const usageQuery = z.strictObject({
   until: z.coerce.number().int().positive().optional(),
   bucket: z.enum(['minute', '5m', '15m', 'hour', 'day']).default('hour'),
   groupBy: z.enum(GROUPS).default('provider'),
+  // only one client key's requests (its name; "master" for API_KEY)
+  key: z.string().min(1).max(64).optional(),
 });
 const BUCKETS = { minute: 60_000, '5m': 300_000, '15m': 900_000, hour: HOUR, day: 24 * HOUR } as const;
 
@@ -29,6 +31,7 @@ const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
   provider: z.string().max(64).optional(),
   model: z.string().max(160).optional(),
+  key: z.string().max(64).optional(),
   q: z.string().max(200).optional(),
 });
 
@@ -73,7 +76,7 @@ export function insightRoutes(d: AdminDeps): express.Router {
     const q = parse(usageQuery, req.query, 'usage query');
     const until = q.until ?? Date.now();
     const since = q.since ?? until - (q.hours ?? 24) * HOUR;
-    res.json({ since, until, bucket: q.bucket, groupBy: q.groupBy, ...d.usage.query({ since, until, bucketMs: BUCKETS[q.bucket], groupBy: q.groupBy }) });
+    res.json({ since, until, bucket: q.bucket, groupBy: q.groupBy, ...d.usage.query({ since, until, bucketMs: BUCKETS[q.bucket], groupBy: q.groupBy, ...(q.key ? { where: { key: q.key } } : {}) }) });
   });
 
   r.get('/history', (req, res) => {

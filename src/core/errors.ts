@@ -60,6 +60,12 @@ export class Unauthorized extends CligateError {
     super('unauthorized', 401, message, { code: 'invalid_api_key', ...opts });
   }
 }
+export class Forbidden extends CligateError {
+  constructor(message: string, opts: Opts = {}) {
+    super('forbidden', 403, message, opts);
+  }
+}
+
 export class NotFound extends CligateError {
   constructor(message: string, opts: Opts = {}) {
     super('not_found', 404, message, { code: 'not_found', ...opts });

@@ -17,6 +17,8 @@ export interface RequestObservation {
   provider: string;
   model: string;
   status: number;
+  /** the caller's key name ("master" for API_KEY), when the gateway is keyed */
+  key?: string;
   durationMs: number;
   firstTokenMs?: number;
   tokensIn: number;
@@ -30,6 +32,9 @@ export class Metrics {
   private readonly duration: Histogram<'dialect' | 'provider'>;
   private readonly ttft: Histogram<'dialect' | 'provider'>;
   private readonly tokens: Counter<'provider' | 'model' | 'kind'>;
+  // per caller in series of their own: a key's name is bounded (admins make keys), and it does not multiply the model series
+  private readonly keyRequests: Counter<'key' | 'status'>;
+  private readonly keyTokens: Counter<'key' | 'kind'>;
   private readonly queueWait: Histogram;
   private readonly refreshes: Counter<'provider' | 'result'>;
   private readonly failures: Counter<'provider' | 'outcome'>;
@@ -41,6 +46,8 @@ export class Metrics {
     this.requests = new Counter({ name: 'cligate_requests_total', help: 'Chat requests by dialect, provider, model and HTTP status (502 for a stream that failed after it opened, 499 when the client left)', labelNames: ['dialect', 'provider', 'model', 'status'], registers });
     this.duration = new Histogram({ name: 'cligate_request_duration_seconds', help: 'Chat request duration, start to last byte', labelNames: ['dialect', 'provider'], buckets: LATENCY_BUCKETS, registers });
     this.ttft = new Histogram({ name: 'cligate_time_to_first_token_seconds', help: 'Time from request start to the first answer part (text, reasoning or tool call)', labelNames: ['dialect', 'provider'], buckets: LATENCY_BUCKETS, registers });
+    this.keyRequests = new Counter({ name: 'cligate_key_requests_total', help: 'Chat requests by client key name ("master" for API_KEY) and HTTP status', labelNames: ['key', 'status'], registers });
+    this.keyTokens = new Counter({ name: 'cligate_key_tokens_total', help: 'Tokens by client key name and kind (input, output, cached)', labelNames: ['key', 'kind'], registers });
     this.tokens = new Counter({ name: 'cligate_tokens_total', help: 'Tokens by provider, model and kind (input, output, cached)', labelNames: ['provider', 'model', 'kind'], registers });
     this.queueWait = new Histogram({ name: 'cligate_queue_wait_seconds', help: 'Time CLI requests waited for a worker', buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 30, 60], registers });
     this.refreshes = new Counter({ name: 'cligate_account_refreshes_total', help: 'Account token refreshes by provider and result', labelNames: ['provider', 'result'], registers });
@@ -86,6 +93,11 @@ export class Metrics {
     if (o.tokensIn) this.tokens.inc({ provider: o.provider, model: o.model, kind: 'input' }, o.tokensIn);
     if (o.tokensOut) this.tokens.inc({ provider: o.provider, model: o.model, kind: 'output' }, o.tokensOut);
     if (o.tokensCached) this.tokens.inc({ provider: o.provider, model: o.model, kind: 'cached' }, o.tokensCached);
+    if (o.key === undefined) return;
+    this.keyRequests.inc({ key: o.key, status: String(o.status) });
+    if (o.tokensIn) this.keyTokens.inc({ key: o.key, kind: 'input' }, o.tokensIn);
+    if (o.tokensOut) this.keyTokens.inc({ key: o.key, kind: 'output' }, o.tokensOut);
+    if (o.tokensCached) this.keyTokens.inc({ key: o.key, kind: 'cached' }, o.tokensCached);
   }
 
   queueWaited(ms: number): void {

@@ -13,6 +13,8 @@ import type { AdminAuth } from '../admin/auth.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { InFlight } from './inflight.js';
+import type { KeyRing } from '../keys/ring.js';
+import type { KeyLimiter } from '../keys/limits.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +30,8 @@ export interface AppDeps {
   admin?: AdminDeps & { auth: AdminAuth };
   /** state shared with other instances (rate-limit counters here) */
   shared?: SharedState;
+  /** client keys (accepted beside API_KEY) and their limits */
+  keys?: { ring: KeyRing; limiter: KeyLimiter };
   /** Prometheus metrics served at /metrics */
   metrics?: Metrics;
   /** flips to true when draining: new requests are refused */

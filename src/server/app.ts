@@ -19,6 +19,7 @@ import { countTokensHandler } from './count-handler.js';
 import { errorHandler } from './errors.js';
 import { jsonBody } from './body.js';
 import { requireApiKey } from './auth.js';
+import { keyLimits, keyTokens } from './key-limits.js';
 import { perMinute } from './rate-limit.js';
 import { requestLog } from './request-log.js';
 import { withHotRoutes, type HotMatch, type HotRoutes } from './hot-routes.js';
@@ -59,20 +60,21 @@ export function createApp(deps: AppDeps) {
     }
     corsMw(req, res, next);
   };
-  const logRequest = requestLog(log, [recorder]);
+  const logRequest = requestLog(log, deps.keys ? [recorder, keyTokens(deps.keys.limiter)] : [recorder]);
   app.use(logRequest);
   app.use((req, res, next) => (isAdminPath(req.path) ? next() : apiCors(req, res, next)));
 
   // a limit that is off adds no layer to the routes (the spread of an empty list)
   const limits = (n: number, what: string): RequestHandler[] =>
     config.RATE_LIMIT_ENABLED ? [perMinute(n, what, deps.shared?.rateLimitStore(what.replace(/\W+/g, '-')))] : [];
-  const chatLimit = limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat');
+  // then the calling key's own limits (requests per minute, tokens per day, in flight)
+  const chatLimit: RequestHandler[] = [...limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat'), ...(deps.keys ? [keyLimits(deps.keys.limiter) as unknown as RequestHandler] : [])];
   const countLimit = limits(config.RATE_LIMIT_COUNT_TOKENS_PER_MINUTE, 'count-tokens');
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
   // within BODY_LIMIT and BODY_TIMEOUT, or 413 / 408 in the route's dialect (body.ts)
   const json = jsonBody({ limit: config.BODY_LIMIT, timeoutMs: config.BODY_TIMEOUT });
   const chatDeps: ChatHandlerDeps = { router, inflight, keepaliveMs: config.SSE_KEEPALIVE_INTERVAL * 1000, features: featureOptions(config), internalApiKey: config.INTERNAL_API_KEY, log, historyChars: config.HISTORY_ENABLED ? config.HISTORY_MAX_CHARS : 0 };
-  const apiKey = requireApiKey(config.API_KEY);
+  const apiKey = requireApiKey(config.API_KEY, deps.keys?.ring);
   // the Responses dialect keeps answers for previous_response_id (in Redis when instances share state)
   const responsesStore = responseStore({ ttlMs: config.RESPONSES_STORE_TTL * 1000, maxBytes: config.RESPONSES_STORE_MAX_BYTES }, deps.shared);
   const responses = responsesSurface(responsesStore);
@@ -137,7 +139,7 @@ export function createApp(deps: AppDeps) {
   if (deps.metrics) {
     const registry = deps.metrics.registry;
     // behind the API key like the API, unless METRICS_PUBLIC (a scraper inside a private network)
-    app.get('/metrics', ...healthLimit, ...(config.METRICS_PUBLIC ? [] : [apiKey]), async (_req, res) => {
+    app.get('/metrics', ...healthLimit, ...(config.METRICS_PUBLIC ? [] : [requireApiKey(config.API_KEY, deps.keys?.ring, { masterOnly: true })]), async (_req, res) => {
       res.set('Content-Type', registry.contentType).send(await registry.metrics());
     });
   }

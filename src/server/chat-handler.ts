@@ -24,6 +24,8 @@ import { planFeatures, type FeatureOptions } from '../features/pipeline.js';
 import { Exchange } from '../usage/exchange.js';
 import type { Route } from '../routing/router.js';
 import { firstToStart, type Attempt } from '../routing/fallback.js';
+import { scopeTargets } from '../keys/scope.js';
+import { keyOf, type Caller } from '../keys/ring.js';
 
 /** `kiro/claude-sonnet-4.5;status=429;code=rate_limit_exceeded, claude-cli/claude-sonnet-4-5`: each target tried, in order */
 export function formatAttempts(attempts: readonly Attempt[]): string {
@@ -147,7 +149,8 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         return features.transform(provider.stream(features.request, ctx));
       };
       let opened = false;
-      const targets = servingHostedTools(chat, plan.targets);
+      // a client key limited to some models: only the targets it may use (403 when none)
+      const targets = servingHostedTools(chat, scopeTargets(keyOf(res.locals.caller as Caller | undefined), chat.model, plan.targets));
       const run = () =>
         firstToStart(targets, start, {
           mayFallBack: () => !opened && !res.headersSent,

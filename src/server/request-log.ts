@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiRequest, ApiResponse, Next } from './http-types.js';
 import type { Logger } from '../log.js';
+import { callerName } from './auth.js';
+import type { Caller } from '../keys/ring.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -29,6 +31,7 @@ export function requestLog(log: Logger, ends: readonly RequestEnd[] = []) {
       const dialect = (res.locals.surface as { dialect?: string } | undefined)?.dialect;
       const error = (res.locals.streamError ?? res.locals.error) as { code?: string } | undefined;
       const account = (res.locals.exchange as { account?: string } | undefined)?.account;
+      const key = callerName(res.locals.caller as Caller | undefined);
       const attempts = res.locals.attempts as { target: string; status?: number }[] | undefined;
       log.info(
         {
@@ -40,6 +43,7 @@ export function requestLog(log: Logger, ends: readonly RequestEnd[] = []) {
           ...(dialect && chat ? { dialect } : {}),
           ...(chat ?? {}),
           ...(account ? { account } : {}),
+          ...(key ? { key } : {}),
           ...(attempts?.length ? { fallbacks: attempts.map((a) => `${a.target}:${a.status}`) } : {}),
           ...(usage ? { tokensIn: usage.inputTokens, tokensOut: usage.outputTokens, ...(usage.cacheReadTokens ? { tokensCached: usage.cacheReadTokens } : {}) } : {}),
           ...(error?.code ? { error: error.code } : {}),

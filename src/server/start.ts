@@ -22,6 +22,8 @@ import { providerView } from '../providers/status-view.js';
 import type { ModelRoute } from '../routing/routes.js';
 import { createApp } from './app.js';
 import { AccountStore } from '../accounts/store.js';
+import { KeyRing } from '../keys/ring.js';
+import { KeyLimiter } from '../keys/limits.js';
 import { closeDispatchers } from '../accounts/http.js';
 import { ImageCache } from '../features/image-cache.js';
 import { UsageBook } from '../usage/book.js';
@@ -166,7 +168,8 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
     readiness: (p) => providerView(p),
   });
   let draining = false;
-  const admin = { config, store, router, usage, history, log, auth, warm };
+  const keys = { ring: new KeyRing(store, shared), limiter: new KeyLimiter(shared) };
+  const admin = { config, store, router, usage, history, log, auth, warm, keys };
   // WARM_POOL_MODELS: warmed before the first request (for requests without a system prompt)
   for (const model of config.WARM_POOL_MODELS) {
     try {
@@ -176,7 +179,7 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
       log.warn({ model, err: (err as Error).message }, 'WARM_POOL_MODELS: cannot warm this model');
     }
   }
-  const { handle, inflight } = createApp({ config, router, pool, warm, log, images, admin, metrics, shared, isDraining: () => draining });
+  const { handle, inflight } = createApp({ config, router, pool, warm, log, images, admin, metrics, shared, keys, isDraining: () => draining });
 
   // node checks the headers timeout this often (its default, 30 s, would double a short one)
   const server = http.createServer({ connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT) }, handle);

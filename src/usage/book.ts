@@ -15,6 +15,8 @@ export interface RequestFacts {
   provider: string;
   model: string;
   account?: string;
+  /** who called: a client key's name, "master" for API_KEY (none: the gateway is open) */
+  key?: string;
   /** targets tried before the one that served (or failed last), as `provider/model:status` */
   fallbacks?: string[];
   status: number;
@@ -22,8 +24,6 @@ export interface RequestFacts {
 }
 
 export interface UsageRecord extends RequestFacts {
-  /** a short hash of the API key used (never the key) */
-  key?: string;
   tokensIn: number;
   tokensOut: number;
   tokensCached: number;
@@ -61,6 +61,8 @@ export interface UsageQuery {
   /** bucket width in ms (a multiple of a minute) */
   bucketMs: number;
   groupBy: GroupBy;
+  /** only the records with these values (e.g. one key's) */
+  where?: Partial<Record<GroupBy, string>>;
 }
 
 export interface UsageSeries {
@@ -115,11 +117,13 @@ export class UsageBook {
     const buckets = Array.from({ length: n }, (_, i) => first + i * bucketMs);
     const series = new Map<string, UsageSeries>();
     const totals = empty();
+    const where = Object.entries(q.where ?? {}) as [GroupBy, string][];
     for (const [minute, cells] of this.minutes) {
       if (minute < q.since - (q.since % MINUTE) || minute >= q.until) continue;
       const i = Math.floor((minute - first) / bucketMs);
       if (i < 0 || i >= n) continue;
       for (const { dims, cell } of cells.values()) {
+        if (where.some(([g, v]) => dims[g] !== v)) continue;
         const group = dims[q.groupBy];
         let s = series.get(group);
         if (!s) series.set(group, (s = { group, totals: empty(), points: buckets.map(empty) }));

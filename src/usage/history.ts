@@ -47,10 +47,10 @@ export class History {
   }
 
   /** newest first */
-  list(opts: { limit?: number; provider?: string; model?: string; q?: string } = {}): HistoryEntry[] {
+  list(opts: { limit?: number; provider?: string; model?: string; key?: string; q?: string } = {}): HistoryEntry[] {
     const q = opts.q?.toLowerCase();
     return this.recent
-      .filter((e) => (!opts.provider || e.provider === opts.provider) && (!opts.model || e.model === opts.model) && (!q || e.prompt.toLowerCase().includes(q) || e.answer.toLowerCase().includes(q)))
+      .filter((e) => (!opts.provider || e.provider === opts.provider) && (!opts.model || e.model === opts.model) && (!opts.key || e.key === opts.key) && (!q || e.prompt.toLowerCase().includes(q) || e.answer.toLowerCase().includes(q)))
       .slice(-(opts.limit ?? 50))
       .reverse();
   }

@@ -3,29 +3,15 @@
  * (when history is on) and the Prometheus request series. Reads what the chat handler
  * left in res.locals.
  */
-import { createHash } from 'node:crypto';
 import type { RequestEnd } from '../server/request-log.js';
 import type { Usage } from '../core/stream.js';
-import { presentedKey } from '../server/auth.js';
+import { callerName } from '../server/auth.js';
+import type { Caller } from '../keys/ring.js';
 import type { RequestFacts, UsageBook } from './book.js';
 import type { History } from './history.js';
 import type { Exchange } from './exchange.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Attempt } from '../routing/fallback.js';
-
-const keyIds = new Map<string, string>();
-
-/** a stable, short, non-reversible name for the key a client used (the few keys in use are remembered) */
-export function keyId(key: string | undefined): string | undefined {
-  if (!key) return undefined;
-  let id = keyIds.get(key);
-  if (!id) {
-    if (keyIds.size >= 256) keyIds.clear();
-    id = `key-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
-    keyIds.set(key, id);
-  }
-  return id;
-}
 
 export interface RequestSinks {
   usage?: UsageBook;
@@ -43,6 +29,7 @@ export function requestRecorder(sinks: RequestSinks): RequestEnd {
     const error = (res.locals.streamError ?? res.locals.error) as { code?: string; message?: string } | undefined;
     // a stream that failed after it opened is a 200 on the wire but an error here
     const status = res.locals.streamError ? 502 : res.writableFinished ? res.statusCode : 499;
+    const key = callerName(res.locals.caller as Caller | undefined);
     const facts: RequestFacts = {
       t: Date.now(),
       requestId: String(res.locals.requestId ?? ''),
@@ -50,14 +37,14 @@ export function requestRecorder(sinks: RequestSinks): RequestEnd {
       provider: chat.provider,
       model: chat.model,
       ...(exchange?.account ? { account: exchange.account } : {}),
+      ...(key ? { key } : {}),
       ...(fallbacks?.length ? { fallbacks } : {}),
       status,
       durationMs,
     };
-    const key = keyId(presentedKey(req));
     const tokens = { tokensIn: usage?.inputTokens ?? 0, tokensOut: usage?.outputTokens ?? 0, tokensCached: usage?.cacheReadTokens ?? 0 };
     sinks.metrics?.request({ ...facts, ...(exchange?.firstTokenMs !== undefined ? { firstTokenMs: exchange.firstTokenMs } : {}), ...tokens });
-    sinks.usage?.record({ ...facts, ...(key ? { key } : {}), ...tokens, stream: chat.stream, ...(error?.code ? { error: error.code } : {}) });
+    sinks.usage?.record({ ...facts, ...tokens, stream: chat.stream, ...(error?.code ? { error: error.code } : {}) });
     if (exchange && sinks.history)
       sinks.history.add({
         ...facts,

@@ -1,0 +1,28 @@
+/**
+ * A client key's models: names or globs, checked after routing so aliases and routes count.
+ * The name the client sent may match (a route or alias behind it is the admin's choice);
+ * otherwise only the targets whose model (or provider/model) matches are tried, and with
+ * none left the request is refused (403).
+ */
+import { Forbidden } from '../core/errors.js';
+import { globTest, nameVariants } from '../routing/names.js';
+import type { ClientKey } from './key.js';
+
+const tests = new WeakMap<readonly string[], ((name: string) => boolean)[]>();
+
+/** true when one of the patterns matches a spelling of the name */
+export function allows(patterns: readonly string[], name: string): boolean {
+  let t = tests.get(patterns);
+  if (!t) tests.set(patterns, (t = patterns.map(globTest)));
+  const spellings = nameVariants(name);
+  return t.some((test) => spellings.some(test));
+}
+
+/** the targets this key may use for the requested name (all of them for a key without a model list) */
+export function scopeTargets<T extends { model: string; target: string }>(key: ClientKey | undefined, requested: string, targets: T[]): T[] {
+  const models = key?.models;
+  if (!models || allows(models, requested)) return targets;
+  const left = targets.filter((t) => allows(models, t.model) || allows(models, t.target));
+  if (left.length) return left;
+  throw new Forbidden(`API key '${key!.name}' may not use model '${requested}'. It may use: ${models.join(', ')}.`, { code: 'model_not_allowed', param: 'model' });
+}

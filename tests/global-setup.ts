@@ -11,6 +11,8 @@ import path from 'node:path';
 export const SECRET_PATTERNS = [
   /\brt-[a-z0-9][\w~-]*/i,
   /\bsk-[a-z0-9][\w-]*/i,
+  // a client key's secret (its hint, "cg-AbCd…", is not one)
+  /\bcg-[\w-]{20,}/,
   /\bCSE\.[\w.-]+/,
   /secret-cookie/,
   /\b(?:admin-pass|console-pass|admin-log-secret|internal-secret|pw-secret|aws-secret|test-secret|secret-key|multi-admin|durable-admin|cc-admin|ge-admin)[\w-]*/,

@@ -24,7 +24,7 @@ import { planFeatures, type FeatureOptions } from '../features/pipeline.js';
 import { Exchange } from '../usage/exchange.js';
 import type { Route } from '../routing/router.js';
 import { firstToStart, type Attempt } from '../routing/fallback.js';
-import { scopeTargets } from '../keys/scope.js';
+import { planWithin, scopeTargets } from '../keys/scope.js';
 import { keyOf, type Caller } from '../keys/ring.js';
 
 /** `kiro/claude-sonnet-4.5;status=429;code=rate_limit_exceeded, claude-cli/claude-sonnet-4-5`: each target tried, in order */
@@ -114,7 +114,8 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       if (chat.ignored) log().debug({ ignored: chat.ignored }, 'fields accepted and not acted on');
       // stateless gateway mode: a request bringing its own account makes that pool a candidate
       const brought = deps.router.all().filter((p) => p.accountFromHeaders?.(req.headers) !== undefined);
-      const plan = deps.router.plan(chat.model, brought.length ? (p) => brought.includes(p) : undefined);
+      const key = keyOf(res.locals.caller as Caller | undefined);
+      const plan = planWithin(key, chat.model, () => deps.router.plan(chat.model, brought.length ? (p) => brought.includes(p) : undefined));
       const exchange = new Exchange(chat, deps.historyChars);
       res.locals.exchange = exchange;
       const served = { model: chat.model, provider: plan.targets[0]!.provider.id, stream: chat.stream };
@@ -150,7 +151,7 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       };
       let opened = false;
       // a client key limited to some models: only the targets it may use (403 when none)
-      const targets = servingHostedTools(chat, scopeTargets(keyOf(res.locals.caller as Caller | undefined), chat.model, plan.targets));
+      const targets = servingHostedTools(chat, scopeTargets(key, chat.model, plan.targets));
       const run = () =>
         firstToStart(targets, start, {
           mayFallBack: () => !opened && !res.headersSent,

@@ -209,6 +209,18 @@ describe('client keys', () => {
     const g = await fetch(`${stack.url}/v1beta/models/other-model:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': k.secret, 'content-type': 'application/json' }, body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }) });
     expect(g.status).toBe(403);
     expect(await g.json()).toMatchObject({ error: { code: 403, status: 'PERMISSION_DENIED' } });
+    // a name that routes nowhere is refused as not allowed, not as unknown
+    expect((await chatWith(k.secret, 'no-such-model')).status).toBe(403);
+    // the model lists show the key what it may use
+    const ids = ((await (await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${k.secret}` } })).json()) as any).data.map((m: any) => m.id);
+    expect(ids).toContain('local-llama');
+    expect(ids).not.toContain('other-model');
+    expect(ids.every((id: string) => /(^|\/)local-/.test(id))).toBe(true);
+    const gids = ((await (await fetch(`${stack.url}/v1beta/models`, { headers: { 'x-goog-api-key': k.secret } })).json()) as any).models.map((m: any) => m.name);
+    expect(gids).toContain('models/local-llama');
+    expect(gids).not.toContain('models/other-model');
+    const master = ((await (await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${MASTER}` } })).json()) as any).data.map((m: any) => m.id);
+    expect(master).toContain('other-model');
   });
 
   it('disabled, then enabled; expired; deleted: each refusal names why', async () => {

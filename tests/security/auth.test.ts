@@ -67,6 +67,13 @@ const ADMIN_ROUTES: [string, string, unknown][] = [
   ['GET', '/api/usage', undefined],
   ['GET', '/api/history', undefined],
   ['DELETE', '/api/accounts/nobody', undefined],
+  ['GET', '/api/keys', undefined],
+  ['POST', '/api/keys', { name: 'matrix-admin-made' }],
+  ['GET', '/api/keys/key_00000000', undefined],
+  ['PATCH', '/api/keys/key_00000000', { enabled: false }],
+  ['POST', '/api/keys/key_00000000/revoke', undefined],
+  ['GET', '/api/keys/key_00000000/usage', undefined],
+  ['DELETE', '/api/keys/key_00000000', undefined],
 ];
 
 async function call(method: string, p: string, body: unknown, headers: Record<string, string> = {}, query = '') {
@@ -118,6 +125,84 @@ describe('API routes: API_KEY', () => {
   });
 });
 
+describe('API routes: client keys', () => {
+  /** a key in each state: usable, revoked, expired, disabled, limited to other models, over its request limit */
+  const keys: Record<'valid' | 'revoked' | 'expired' | 'disabled' | 'scoped' | 'limited', string> = {} as any;
+  const admin = async (method: string, p: string, body?: unknown) => (await call(method, `/api${p}`, body, { authorization: `Bearer ${adminToken}` })).json as any;
+  const make = async (name: string, extra: Record<string, unknown> = {}) => admin('POST', '/keys', { name, ...extra });
+  beforeAll(async () => {
+    for (const state of ['valid', 'revoked', 'disabled', 'scoped', 'limited', 'expired'] as const) {
+      const made = await make(`matrix-${state}`, { ...(state === 'scoped' ? { models: ['nothing-like-it-*'] } : {}), ...(state === 'limited' ? { limits: { requestsPerMinute: 1 } } : {}), ...(state === 'expired' ? { expiresAt: Date.now() + 800 } : {}) });
+      keys[state] = made.secret;
+      if (state === 'revoked') await admin('POST', `/keys/${made.key.id}/revoke`);
+      if (state === 'disabled') await admin('PATCH', `/keys/${made.key.id}`, { enabled: false });
+    }
+    await new Promise((r) => setTimeout(r, 900));
+    // the limited key's one request of this minute
+    await call('POST', '/v1/chat/completions', chatBody, { authorization: `Bearer ${keys.limited}` });
+  });
+
+  const ways: [string, (k: string) => [Record<string, string>, string]][] = [
+    ['Authorization: Bearer', (k) => [{ authorization: `Bearer ${k}` }, '']],
+    ['x-api-key', (k) => [{ 'x-api-key': k }, '']],
+    ['x-goog-api-key', (k) => [{ 'x-goog-api-key': k }, '']],
+    ['?key=', (k) => [{}, `key=${encodeURIComponent(k)}`]],
+  ];
+  /** the routes a chat request goes through: model scopes and request limits apply there */
+  const isChat = (method: string, p: string) => method === 'POST' && /\/chat\/completions|\/messages$|\/responses$|:generateContent|:streamGenerateContent|\/api\/ai\/generate/.test(p);
+
+  let lastMinute = Math.floor(Date.now() / 60_000);
+  it.each(API_ROUTES)('%s %s: each way × valid / revoked / expired / disabled / wrong model / over limit', async (method, p, body, dialect) => {
+    const masterOnly = p === '/metrics';
+    for (const [way, present] of ways) {
+      const at = `${method} ${p} via ${way}`;
+      const send = (k: string) => {
+        const [headers, query] = present(k);
+        return call(method, p, body, headers, query);
+      };
+      const valid = await send(keys.valid);
+      if (masterOnly) expect(valid.status, at).toBe(401);
+      else expect([401, 403, 429], `${at}: ${JSON.stringify(valid.json)}`).not.toContain(valid.status);
+      for (const state of ['revoked', 'expired', 'disabled'] as const) {
+        const r = await send(keys[state]);
+        expect(r.status, `${at} ${state}`).toBe(401);
+        expect(errorShape(dialect, r.json), `${at} ${state}`).toBeUndefined();
+        // the message names the key and why (OpenAI's shape also carries the code)
+        if (!masterOnly) expect(JSON.stringify(r.json), `${at} ${state}`).toContain(`('matrix-${state}') ${{ revoked: 'was revoked', expired: 'expired at', disabled: 'is disabled' }[state]}`);
+        if (!masterOnly && dialect === 'openai') expect((r.json as any).error.code).toBe(`api_key_${state}`);
+      }
+      const scoped = await send(keys.scoped);
+      const minute = Math.floor(Date.now() / 60_000);
+      let limited = await send(keys.limited);
+      // a new minute opened the window again: that one request is the new minute's one
+      if (limited.status !== 429 && isChat(method, p) && Math.floor(Date.now() / 60_000) !== lastMinute) limited = await send(keys.limited);
+      lastMinute = minute;
+      if (masterOnly) {
+        expect([scoped.status, limited.status], at).toEqual([401, 401]);
+      } else if (isChat(method, p)) {
+        expect(scoped.status, `${at} scoped: ${JSON.stringify(scoped.json)}`).toBe(403);
+        expect(errorShape(dialect, scoped.json), at).toBeUndefined();
+        expect(JSON.stringify(scoped.json)).toContain("may not use model 'no-such-model'");
+        expect(limited.status, `${at} limited`).toBe(429);
+        expect(errorShape(dialect, limited.json), at).toBeUndefined();
+        expect(Number(limited.headers.get('retry-after')), at).toBeGreaterThan(0);
+      } else {
+        // model lists, counts, stored responses: the key's state matters, its model list and request limit do not
+        expect([401, 403, 429], `${at} scoped`).not.toContain(scoped.status);
+        expect([401, 403, 429], `${at} limited`).not.toContain(limited.status);
+      }
+    }
+  });
+
+  it('with keys in the store, the master API_KEY still opens every route and a made-up cg- key does not', async () => {
+    expect((await call('GET', '/v1/models', undefined, { authorization: `Bearer ${KEY}` })).status).toBe(200);
+    expect((await call('GET', '/metrics', undefined, { authorization: `Bearer ${KEY}` })).status).toBe(200);
+    const forged = await call('GET', '/v1/models', undefined, { authorization: `Bearer cg-${'A'.repeat(43)}` });
+    expect(forged.status).toBe(401);
+    expect((forged.json as any).error.code).toBe('invalid_api_key');
+  });
+});
+
 describe('admin routes: ADMIN_PASSWORD session', () => {
   it.each(ADMIN_ROUTES)('%s %s: 401 without, with the API key, with a wrong or forged token; through with the session', async (method, p, body) => {
     const none = await call(method, p, body);
@@ -141,9 +226,9 @@ describe('admin routes: ADMIN_PASSWORD session', () => {
 
 describe('secret scan patterns', () => {
   it('catch the secrets the tests use, and leave masked forms and ordinary words alone', () => {
-    const caught = ['sk-auth-matrix-key', 'rt-admin-one', 'rt-x-one~8d6738f1', 'CSE.one-secret-cookie', 'admin-pass-matrix', 'internal-secret-matrix'];
+    const caught = [`cg-${'x'.repeat(43)}`, 'sk-auth-matrix-key', 'rt-admin-one', 'rt-x-one~8d6738f1', 'CSE.one-secret-cookie', 'admin-pass-matrix', 'internal-secret-matrix'];
     for (const s of caught) expect(SECRET_PATTERNS.some((p) => p.test(`"msg":"x ${s} y"`)), s).toBe(true);
-    const fine = [maskSecret('rt-admin-one'), maskSecret('sk-auth-matrix-key'), 'start-up', 'task-list', 'kiro-one', 'smart-tokens'];
+    const fine = [maskSecret('rt-admin-one'), maskSecret('sk-auth-matrix-key'), 'start-up', 'task-list', 'kiro-one', 'smart-tokens', 'cg-AbCd…'];
     for (const s of fine) expect(SECRET_PATTERNS.some((p) => p.test(s)), s).toBe(false);
   });
 });

@@ -4,6 +4,8 @@
  */
 import express, { type RequestHandler } from 'express';
 import type { ListedModel, Router } from '../../routing/router.js';
+import { listedFor } from '../../keys/scope.js';
+import { keyOf, type Caller } from '../../keys/ring.js';
 import { NotFound } from '../../core/errors.js';
 import { modelFromPath } from '../../surfaces/gemini/decode.js';
 import { marks, wantsAll } from './models.js';
@@ -23,7 +25,7 @@ export function geminiModelsRoutes(router: Router, limit: readonly RequestHandle
   const r = express.Router();
   r.get('/models', ...limit, async (req, res) => {
     const all = wantsAll(req);
-    res.json({ models: (await router.listModels({ all })).map((m) => entry(m, all)) });
+    res.json({ models: listedFor(keyOf(res.locals.caller as Caller | undefined), await router.listModels({ all })).map((m) => entry(m, all)) });
   });
   r.get('/models/:model', ...limit, async (req, res, next) => {
     const id = modelFromPath(String(req.params.model));

@@ -9,6 +9,8 @@
 import express, { type Request, type RequestHandler } from 'express';
 import type { ListedModel, Router } from '../../routing/router.js';
 import { NotFound } from '../../core/errors.js';
+import { listedFor } from '../../keys/scope.js';
+import { keyOf, type Caller } from '../../keys/ring.js';
 
 const CREATED = Math.floor(Date.UTC(2025, 0, 1) / 1000);
 
@@ -39,7 +41,7 @@ export function modelsRoutes(router: Router, limit: readonly RequestHandler[]) {
   });
   r.get('/models', ...limit, async (req, res) => {
     const all = wantsAll(req);
-    const data = (await router.listModels({ all })).map((m) => entry(m, all));
+    const data = listedFor(keyOf(res.locals.caller as Caller | undefined), await router.listModels({ all })).map((m) => entry(m, all));
     res.json({ object: 'list', data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
   });
   // "*id": qualified names ("claude-cli/claude-opus-4-8") contain a slash

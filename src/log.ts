@@ -110,7 +110,7 @@ export function formatEntry(entry: Record<string, unknown>, colors: boolean): st
   return line;
 }
 
-/** `POST /v1/chat/completions 200 claude-opus-4-8 → claude-cli:503 → kiro (acc-1) 1.2s 120→45 tok` */
+/** `POST /v1/chat/completions 200 claude-opus-4-8 → claude-cli:503 → kiro (acc-1) 1.2s 120→45 tok key=alice` */
 function requestLine(e: Record<string, unknown>, p: typeof PAINT): string {
   const status = typeof e.status === 'number' ? e.status : 0;
   const statusPaint = status >= 500 ? p.red : status >= 400 ? p.yellow : status >= 300 ? p.cyan : p.green;
@@ -127,6 +127,8 @@ function requestLine(e: Record<string, unknown>, p: typeof PAINT): string {
   }
   if (typeof e.error === 'string') parts.push(status >= 500 ? p.red(e.error) : p.yellow(e.error));
   if (e.clientClosed) parts.push(p.yellow('client left'));
+  // a client key's name (the master key is the usual caller: not repeated on every line)
+  if (typeof e.key === 'string' && e.key !== 'master') parts.push(p.dim(`key=${e.key}`));
   return parts.join(' ');
 }
 

@@ -74,6 +74,10 @@ describe('LOG_FORMAT', () => {
       false,
     );
     expect(line).toMatch(/ POST \/v1\/messages 502 m → claude-cli:429 → gemini-cli 1m01s 9→1 tok \(8 cached\) upstream_error client left$/);
+    // a client key's name closes the line; the master key is not repeated on every line
+    const keyed = { level: 30, time: 0, msg: 'request', method: 'POST', path: '/v1/messages', status: 200, durationMs: 5, model: 'm', provider: 'kiro' };
+    expect(formatEntry({ ...keyed, key: 'alice' }, false)).toMatch(/ 200 m → kiro 5ms key=alice$/);
+    expect(formatEntry({ ...keyed, key: 'master' }, false)).toMatch(/ 200 m → kiro 5ms$/);
     // a request that never reached a provider
     expect(formatEntry({ level: 30, time: 0, msg: 'request', method: 'GET', path: '/health', status: 200, durationMs: 2 }, false)).toMatch(/ GET \/health 200 2ms$/);
   });

@@ -70,7 +70,9 @@ export function renderReport(r: DoctorReport, opts: RenderOptions = {}): string 
   lines.push('');
   lines.push(paint('bold', 'Server'));
   lines.push(`  listens on   ${r.server.host}:${r.server.port} (clients: ${r.server.url})`);
-  lines.push(`  API key      ${r.server.apiKey ? 'set (API_KEY)' : paint('yellow', 'not set: the API is open to anyone who can reach it (set API_KEY)')}`);
+  const keys = r.server.clientKeys;
+  if (keys?.total) lines.push(`  API keys     ${r.server.apiKey ? 'API_KEY (master) and ' : ''}${keys.total} client key${keys.total === 1 ? '' : 's'} (${keys.usable} usable): every API request needs one`);
+  else lines.push(`  API key      ${r.server.apiKey ? 'set (API_KEY)' : paint('yellow', 'not set: the API is open to anyone who can reach it (set API_KEY)')}`);
   lines.push(`  admin        ${r.server.adminPassword ? `on: ${r.server.url}/admin/` : 'off (set ADMIN_PASSWORD to turn on /admin/ and /api)'}`);
   lines.push('');
   lines.push(paint('bold', 'State and logs'));

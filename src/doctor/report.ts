@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Provider } from '../core/provider.js';
 import { AccountStore } from '../accounts/store.js';
+import { keyRefusal } from '../keys/key.js';
 import { ImageCache } from '../features/image-cache.js';
 import { createProviders } from '../providers/registry.js';
 import { PROVIDER_ID as CLOUDCODE } from '../providers/cloudcode/index.js';
@@ -34,6 +35,8 @@ export interface DoctorReport {
     url: string;
     apiKey: boolean;
     adminPassword: boolean;
+    /** client keys in the store (read by `cligate doctor`; not at start-up, which does not read the store again) */
+    clientKeys?: { total: number; usable: number };
   };
   state: {
     dataDir: string;
@@ -110,7 +113,7 @@ function nextSteps(r: Omit<DoctorReport, 'next'>): string[] {
     const auth = r.server.apiKey ? ` -H "authorization: Bearer $API_KEY"` : '';
     out.push(`${r.ready.join(', ')} can answer: try \`curl ${r.server.url}/v1/chat/completions${auth} -H 'content-type: application/json' -d '{"model":"${model}","messages":[{"role":"user","content":"Hello"}]}'\``);
   }
-  if (!r.server.apiKey && r.server.host !== '127.0.0.1' && r.server.host !== 'localhost' && r.server.host !== '::1') {
+  if (!r.server.apiKey && !r.server.clientKeys?.total && r.server.host !== '127.0.0.1' && r.server.host !== 'localhost' && r.server.host !== '::1') {
     out.push(`the API is open to anyone who can reach port ${r.server.port} on ${r.server.host}: set API_KEY, or HOST=127.0.0.1`);
   }
   return out;
@@ -123,6 +126,7 @@ export async function buildReport(input: DoctorInput): Promise<DoctorReport> {
   const viewOptions = { oauthClient: { [CLOUDCODE]: Boolean(config.CLOUDCODE_OAUTH_CLIENT_ID && config.CLOUDCODE_OAUTH_CLIENT_SECRET) } };
   let accounts: DoctorReport['state']['accounts'];
   let views: ProviderView[];
+  let clientKeys: DoctorReport['server']['clientKeys'];
   if (input.providers) {
     const file = path.join(dataDir, 'accounts.json');
     accounts = { file, exists: existsSync(file) };
@@ -130,6 +134,7 @@ export async function buildReport(input: DoctorInput): Promise<DoctorReport> {
   } else {
     const opened = await openStore(dataDir);
     accounts = { file: opened.file, exists: opened.exists, ...(opened.error ? { error: opened.error } : {}) };
+    clientKeys = { total: opened.store.keys.length, usable: opened.store.keys.filter((k) => !keyRefusal(k)).length };
     const providers = buildProviders(config, env, opened.store, dataDir);
     try {
       views = await providerViews(providers, undefined, viewOptions);
@@ -145,7 +150,7 @@ export async function buildReport(input: DoctorInput): Promise<DoctorReport> {
     providers: views,
     ready,
     servable: [...new Set(views.filter((v) => v.ready).flatMap((v) => v.models))],
-    server: { host: config.HOST, port, url: clientUrl(config.HOST, port), apiKey: config.API_KEY !== '', adminPassword: config.ADMIN_PASSWORD !== '' },
+    server: { host: config.HOST, port, url: clientUrl(config.HOST, port), apiKey: config.API_KEY !== '', adminPassword: config.ADMIN_PASSWORD !== '', ...(clientKeys ? { clientKeys } : {}) },
     state: {
       dataDir,
       accounts,

@@ -128,6 +128,10 @@ describe('cligate doctor', () => {
         { id: 'kiro-1', provider: 'kiro', enabled: true, weight: 100, credentials: { refresh_token: 'kiro-doctor-test', auth_method: 'social' } },
         { id: 'kiro-2', provider: 'kiro', enabled: false, weight: 100, credentials: { refresh_token: 'kiro-doctor-test-2', auth_method: 'social' } },
       ],
+      keys: [
+        { id: 'key_00000001', name: 'alice', hash: 'a'.repeat(64), hint: 'cg-AbCd…', createdAt: 1, limits: {}, enabled: true },
+        { id: 'key_00000002', name: 'bob', hash: 'b'.repeat(64), hint: 'cg-EfGh…', createdAt: 1, limits: {}, enabled: true, revokedAt: 2 },
+      ],
     };
     await writeFile(file, `${JSON.stringify(store, null, 2)}\n`);
     const before = await stat(file);
@@ -144,6 +148,9 @@ describe('cligate doctor', () => {
     expect(withClient.stdout).toContain('1 of 1 accounts usable · OAuth client configured');
     expect(withClient.stdout).toContain('1 of 2 accounts usable (1 enabled)');
     expect(withClient.stdout).not.toContain('doctor-secret');
+    // client keys in the store: the API is not open
+    expect(withClient.stdout).toMatch(/API keys +2 client keys \(1 usable\): every API request needs one/);
+    expect(noClient.server).toMatchObject({ apiKey: false, clientKeys: { total: 2, usable: 1 } });
     expect(withClient.stdout).not.toContain('1//doctor-test');
 
     expect(await readFile(file, 'utf8')).toBe(`${JSON.stringify(store, null, 2)}\n`);

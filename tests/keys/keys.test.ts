@@ -265,5 +265,15 @@ describe('client keys', () => {
     const names = (exported.keys ?? exported.store?.keys ?? []).map((k: any) => k.name);
     expect(names).toEqual(expect.arrayContaining(['alice', 'bob']));
     expect(JSON.stringify(exported)).not.toMatch(/cg-[A-Za-z0-9_-]{43}/);
+    // an import with two keys of one name is refused, naming the field; the export itself goes back in and its keys still work
+    const twice = { ...exported.store, keys: [...exported.store.keys, { ...exported.store.keys[0], id: 'key_0000000000000001' }] };
+    const bad = await admin('PUT', '/config', twice);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/keys\.\d+\.name: 'alice' appears twice/);
+    const { secret } = await makeKey({ name: 'after-import' });
+    const back = await admin('PUT', '/config', (await admin('GET', '/config')).body);
+    expect(back.status).toBe(200);
+    expect(back.body.keys).toBeGreaterThan(2);
+    expect((await chatWith(secret)).status).toBe(200);
   });
 });

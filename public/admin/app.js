@@ -3,7 +3,7 @@
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
-const state = { csrf: '', tab: 'overview', providers: [], accounts: [], editing: null, charts: [] };
+const state = { csrf: '', tab: 'overview', providers: [], accounts: [], editing: null, charts: [], keys: [], editingKey: null, keyDetail: null, keyCharts: [] };
 
 /** known credential fields per provider (the form offers them; any field may be added) */
 const CREDENTIAL_FIELDS = {
@@ -55,6 +55,7 @@ const num = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1
 // --- session -------------------------------------------------------------------------
 
 function showLogin(message) {
+  forgetSecret();
   $('#tabs').hidden = true;
   $('#logout').hidden = true;
   for (const s of document.querySelectorAll('.tab')) s.hidden = true;
@@ -98,9 +99,11 @@ $('#logout').addEventListener('click', async () => {
 
 // --- tabs ----------------------------------------------------------------------------
 
-const loaders = { overview: loadOverview, accounts: loadAccounts, models: loadModels, routes: loadRoutes, history: loadHistory, config: loadConfig };
+const loaders = { overview: loadOverview, accounts: loadAccounts, models: loadModels, routes: loadRoutes, keys: loadKeys, history: loadHistory, config: loadConfig };
 
 function show(tab) {
+  // a new key's secret is shown only while its page is: leaving it forgets the secret
+  if (tab !== 'keys') forgetSecret();
   state.tab = tab;
   for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.tab === tab);
   for (const s of document.querySelectorAll('.tab')) s.hidden = s.id !== tab;
@@ -112,7 +115,7 @@ for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('c
 
 const PALETTE = ['#2f6fde', '#e8743b', '#19a979', '#ed4a7b', '#945ecf', '#13a4b4', '#525df4', '#bf399e', '#6c8893', '#ee6868'];
 
-function drawChart(target, buckets, series, value, unit) {
+function drawChart(target, buckets, series, value, unit, charts = state.charts) {
   target.replaceChildren();
   if (!window.uPlot) {
     target.append(h('p', { class: 'muted' }, 'Chart library not loaded.'));
@@ -128,7 +131,7 @@ function drawChart(target, buckets, series, value, unit) {
     scales: { y: { range: (_u, min, max) => [0, Math.max(1, max)] } },
   };
   if (!series.length) data.push(x.map(() => 0)) && opts.series.push({ label: 'no requests', stroke: '#ccc' });
-  state.charts.push(new window.uPlot(opts, data, target));
+  charts.push(new window.uPlot(opts, data, target));
 }
 
 const KIND_LABEL = { cli: 'CLI', accounts: 'accounts', upstream: 'upstream API' };
@@ -531,6 +534,259 @@ $('#route-try').addEventListener('submit', async (e) => {
   }
 });
 
+// --- client keys ---------------------------------------------------------------------
+
+const KEY_STATE_CLASS = { active: 'ok', disabled: 'off', expired: 'warn', revoked: 'bad' };
+const plural = (n, one, many = `${one}s`) => `${num(n)} ${n === 1 ? one : many}`;
+
+/** a key's limits in words ("100 req/min · 50k tokens/day · 2 at once"), or "none" */
+function limitsText(l = {}) {
+  const parts = [
+    l.requestsPerMinute !== undefined ? `${num(l.requestsPerMinute)} req/min` : null,
+    l.tokensPerDay !== undefined ? `${num(l.tokensPerDay)} tokens/day` : null,
+    l.concurrent !== undefined ? `${num(l.concurrent)} at once` : null,
+  ].filter(Boolean);
+  return parts.length ? parts.join(' · ') : 'none';
+}
+
+/** an <input type=date> value (local day) for an instant, and back: the end of that local day */
+const dayOf = (t) => {
+  const d = new Date(t);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+};
+const endOfDay = (day) => {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y, m - 1, d, 23, 59, 59, 999).getTime();
+};
+
+/** the error line of the keys page: set by a failed action, cleared by the next that works */
+const keysError = (message = '') => ($('#keys-error').textContent = message);
+
+async function loadKeys() {
+  const data = await api('GET', '/keys');
+  state.keys = data.keys;
+  const rows = data.keys.map((k) => {
+    const revoked = k.state === 'revoked';
+    return h('tr', { class: `clickable${state.keyDetail === k.id ? ' selected' : ''}`, 'data-id': k.id, onclick: () => openKeyDetail(k.id) },
+      h('td', { class: 'name' }, k.name),
+      h('td', { class: 'hint' }, h('code', {}, k.hint)),
+      h('td', { class: 'state' }, h('span', { class: `badge ${KEY_STATE_CLASS[k.state] ?? 'off'}`, title: k.revokedAt ? `revoked ${when(k.revokedAt)}` : undefined }, k.state)),
+      h('td', { class: 'models' }, k.models?.length ? k.models.join(', ') : h('span', { class: 'muted' }, 'all')),
+      h('td', { class: 'limits' }, limitsText(k.limits)),
+      h('td', { class: 'last-used', title: k.lastUsedAt ? when(k.lastUsedAt) : undefined }, k.lastUsedAt ? ago(k.lastUsedAt) : 'never'),
+      h('td', { class: 'today' }, `${plural(k.today.requests, 'request')}, ${plural(k.today.tokensIn + k.today.tokensOut, 'token')}${k.today.errors ? `, ${plural(k.today.errors, 'error')}` : ''}`),
+      h('td', { class: 'expires' }, k.expiresAt ? when(k.expiresAt) : 'never'),
+      // the buttons act on the key; a click elsewhere on the row shows its usage
+      h('td', { class: 'actions-cell', onclick: (e) => e.stopPropagation() },
+        h('button', { class: 'small ghost edit', onclick: () => openKeyForm(k) }, 'Edit'),
+        revoked ? null : h('button', { class: 'small ghost toggle', onclick: () => toggleKey(k) }, k.enabled ? 'Disable' : 'Enable'),
+        revoked ? null : h('button', { class: 'small danger revoke', onclick: () => revokeKey(k) }, 'Revoke'),
+        h('button', { class: 'small danger delete', onclick: () => deleteKey(k) }, 'Delete'),
+      ),
+    );
+  });
+  $('#key-table tbody').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No client keys yet.'))]));
+  if (state.keyDetail) {
+    if (data.keys.some((k) => k.id === state.keyDetail)) await loadKeyDetail();
+    else closeKeyDetail();
+  }
+}
+
+/** runs one action on a key; its error stays on the page */
+async function keyAction(fn, done) {
+  try {
+    await fn();
+    keysError();
+    if (done) notice(done);
+  } catch (err) {
+    keysError(err.message);
+    notice(err.message, true);
+  }
+  await loadKeys().catch((e) => keysError(e.message));
+}
+
+const keyPath = (k, rest = '') => `/keys/${encodeURIComponent(k.id)}${rest}`;
+const toggleKey = (k) => keyAction(() => api('PATCH', keyPath(k), { enabled: !k.enabled }), `Key ${k.name} ${k.enabled ? 'disabled' : 'enabled'}.`);
+
+function revokeKey(k) {
+  if (!confirm(`Revoke key ${k.name}? It stops working at once and can never be enabled again.`)) return;
+  return keyAction(() => api('POST', keyPath(k, '/revoke')), `Key ${k.name} revoked.`);
+}
+
+function deleteKey(k) {
+  if (!confirm(`Delete key ${k.name}? Its secret stops working, and it is no longer listed (its usage stays counted by name).`)) return;
+  return keyAction(async () => {
+    await api('DELETE', keyPath(k));
+    if (state.editingKey?.id === k.id) $('#key-form').hidden = true;
+    if (state.keyDetail === k.id) closeKeyDetail();
+  }, `Key ${k.name} deleted.`);
+}
+
+function openKeyForm(key) {
+  const f = $('#key-form');
+  f.reset();
+  state.editingKey = key ?? null;
+  $('#key-error').textContent = '';
+  $('#key-form-title').textContent = key ? `Edit key ${key.name}` : 'New key';
+  f.elements.expires.min = dayOf(Date.now());
+  $('#key-enabled-label').hidden = !!key; // an existing key is disabled or enabled from its row
+  if (key) {
+    f.elements.name.value = key.name;
+    f.elements.expires.value = key.expiresAt ? dayOf(key.expiresAt) : '';
+    f.elements.models.value = (key.models ?? []).join('\n');
+    for (const l of ['requestsPerMinute', 'tokensPerDay', 'concurrent']) f.elements[l].value = key.limits?.[l] ?? '';
+  }
+  f.dataset.expires = f.elements.expires.value;
+  f.hidden = false;
+  f.scrollIntoView({ behavior: 'smooth' });
+  f.elements.name.focus();
+}
+$('#add-key').addEventListener('click', () => openKeyForm());
+$('#cancel-key').addEventListener('click', () => ($('#key-form').hidden = true));
+$('#keys-refresh').addEventListener('click', () => loadKeys().catch((e) => keysError(e.message)));
+
+$('#key-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const editing = state.editingKey;
+  const models = f.elements.models.value.split(/[,\n]/).map((m) => m.trim()).filter(Boolean);
+  const limits = {};
+  for (const l of ['requestsPerMinute', 'tokensPerDay', 'concurrent']) {
+    const v = f.elements[l].value.trim();
+    // an empty field: no limit (on a change, null removes one that was set)
+    if (v !== '') limits[l] = Number(v);
+    else if (editing) limits[l] = null;
+  }
+  const expires = f.elements.expires.value;
+  try {
+    if (editing) {
+      const body = { models: models.length ? models : null, limits };
+      if (f.elements.name.value.trim() !== editing.name) body.name = f.elements.name.value.trim();
+      // the expiry is sent only when its day was changed: a key made to expire at some hour keeps it
+      if (expires !== f.dataset.expires) body.expiresAt = expires ? endOfDay(expires) : null;
+      await api('PATCH', keyPath(editing), body);
+      notice(`Key ${body.name ?? editing.name} saved.`);
+    } else {
+      const body = { name: f.elements.name.value.trim(), enabled: f.elements.enabled.checked };
+      if (expires) body.expiresAt = endOfDay(expires);
+      if (models.length) body.models = models;
+      if (Object.keys(limits).length) body.limits = limits;
+      const made = await api('POST', '/keys', body);
+      showSecret(made.key.name, made.secret);
+    }
+    f.reset();
+    f.hidden = true;
+    keysError();
+    await loadKeys();
+  } catch (err) {
+    $('#key-error').textContent = err.message;
+  }
+});
+
+/**
+ * A new key's secret, shown once: it lives only in this box (never in the state, storage or
+ * a notice) and is gone from the page when the box is closed or the page is left.
+ */
+function showSecret(name, secret) {
+  const box = $('#key-secret');
+  const code = h('code', { class: 'secret', 'aria-label': `secret of key ${name}` }, secret);
+  const result = h('p', { class: 'copy-result muted', role: 'status' });
+  const selectIt = () => {
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.selectAllChildren(code);
+  };
+  const copy = async () => {
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(code.textContent);
+      result.textContent = 'Copied to the clipboard.';
+    } catch {
+      // no clipboard (a page not served over https, or permission refused): select it to copy by hand
+      selectIt();
+      let copied = false;
+      try {
+        copied = document.execCommand('copy');
+      } catch {}
+      result.textContent = copied ? 'Copied to the clipboard.' : 'The browser did not allow copying: the secret is selected, press Ctrl+C (⌘C) to copy it.';
+    }
+  };
+  box.replaceChildren(
+    h('h3', {}, 'New key ', h('span', { class: 'key-name' }, name)),
+    h('p', { class: 'secret-warning' }, 'Copy this secret now. It is shown only this once: cligate keeps only its hash, and it will not be shown again. If it is lost, make a new key.'),
+    h('div', { class: 'secret-row' }, code, h('button', { type: 'button', class: 'small copy', onclick: copy }, 'Copy')),
+    result,
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'ghost dismiss', onclick: forgetSecret }, 'I have copied it — close')),
+  );
+  box.hidden = false;
+  box.scrollIntoView({ behavior: 'smooth' });
+}
+
+function forgetSecret() {
+  const box = $('#key-secret');
+  if (!box || (box.hidden && !box.childNodes.length)) return;
+  if (box.contains(window.getSelection()?.anchorNode ?? null)) window.getSelection().removeAllRanges();
+  box.replaceChildren();
+  box.hidden = true;
+}
+
+// a key's usage: what counts against its limits now, and its requests and tokens over time by model
+
+function openKeyDetail(id) {
+  state.keyDetail = id;
+  for (const tr of document.querySelectorAll('#key-table tbody tr')) tr.classList.toggle('selected', tr.dataset.id === id);
+  $('#key-detail').hidden = false;
+  loadKeyDetail().then(() => $('#key-detail').scrollIntoView({ behavior: 'smooth' }), (e) => keysError(e.message));
+}
+
+function closeKeyDetail() {
+  state.keyDetail = null;
+  for (const c of state.keyCharts.splice(0)) c.destroy();
+  $('#key-detail').hidden = true;
+  for (const tr of document.querySelectorAll('#key-table tbody tr.selected')) tr.classList.remove('selected');
+}
+
+/** "3 / 100" against a limit (with a badge colour as it fills), "3 (no limit)" without */
+function useCard(label, used, limit) {
+  const full = limit ? used / limit : 0;
+  return h('div', { class: `card use ${limit ? (full >= 1 ? 'bad' : full >= 0.8 ? 'warn' : 'ok') : ''}`, 'data-use': label },
+    h('div', { class: 'value' }, used === undefined ? '?' : limit ? `${num(used)} / ${num(limit)}` : num(used)),
+    h('div', { class: 'label' }, `${label}${limit ? '' : ' (no limit)'}`));
+}
+
+async function loadKeyDetail() {
+  const id = state.keyDetail;
+  if (!id) return;
+  const [hours, bucket] = $('#key-range').value.split(':');
+  const data = await api('GET', `/keys/${encodeURIComponent(id)}/usage?hours=${hours}&bucket=${bucket}`);
+  if (state.keyDetail !== id) return; // another key was chosen meanwhile
+  const k = data.key;
+  $('#key-detail-title').replaceChildren('Usage of ', h('span', { class: 'key-name' }, k.name), ' ', h('span', { class: `badge ${KEY_STATE_CLASS[k.state] ?? 'off'}` }, k.state));
+  const use = data.use;
+  const l = data.limits ?? {};
+  $('#key-use').replaceChildren(
+    ...(use
+      ? [useCard('requests this minute', use.requestsThisMinute, l.requestsPerMinute), useCard('tokens today (UTC)', use.tokensToday, l.tokensPerDay), useCard('in flight', use.inFlight, l.concurrent)]
+      : [h('p', { class: 'muted' }, 'The shared state could not be read: its use against the limits is unknown now.')]),
+  );
+  const t = data.totals;
+  $('#key-totals').replaceChildren(
+    ...[
+      ['requests', num(t.requests)],
+      ['errors', num(t.errors)],
+      ['tokens in', num(t.tokensIn)],
+      ['tokens out', num(t.tokensOut)],
+      ['last used', k.lastUsedAt ? ago(k.lastUsedAt) : 'never'],
+    ].map(([label, value]) => h('div', { class: 'card', 'data-total': label }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label))),
+  );
+  for (const c of state.keyCharts.splice(0)) c.destroy();
+  drawChart($('#key-chart-requests'), data.buckets, data.series, (p) => p.requests, 'requests', state.keyCharts);
+  drawChart($('#key-chart-tokens'), data.buckets, data.series, (p) => p.tokensIn + p.tokensOut, 'tokens', state.keyCharts);
+}
+$('#key-range').addEventListener('change', () => loadKeyDetail().catch((e) => keysError(e.message)));
+$('#key-detail-refresh').addEventListener('click', () => loadKeyDetail().catch((e) => keysError(e.message)));
+$('#key-detail-close').addEventListener('click', closeKeyDetail);
+
 // --- history -------------------------------------------------------------------------
 
 /** the provider that served, and a badge for the targets that could not (provider/model:status) */
@@ -539,24 +795,37 @@ function servedBy(e) {
   return h('span', {}, `${e.provider} `, h('span', { class: 'badge warn fallbacks', title: `tried first: ${e.fallbacks.join(', ')}` }, `after ${e.fallbacks.map((f) => f.replace(/^([^/]+)\/.*:(\d+)$/, '$1 $2')).join(', ')}`));
 }
 
+/** the history's key filter: "master" and every key's name (the choice kept across reloads) */
+async function fillHistoryKeys() {
+  const sel = $('#history-key');
+  const chosen = sel.value;
+  const names = (await api('GET', '/keys')).keys.map((k) => k.name).sort((a, b) => a.localeCompare(b));
+  if (chosen && chosen !== 'master' && !names.includes(chosen)) names.push(chosen); // a deleted key's name still filters
+  sel.replaceChildren(h('option', { value: '' }, 'all keys'), h('option', { value: 'master' }, 'master (API_KEY)'), ...names.map((n) => h('option', { value: n }, n)));
+  sel.value = chosen;
+}
+
 async function loadHistory() {
+  await fillHistoryKeys().catch((e) => notice(e.message, true));
   const q = $('#history-q').value.trim();
-  const data = await api('GET', `/history?limit=200${q ? `&q=${encodeURIComponent(q)}` : ''}`);
+  const key = $('#history-key').value;
+  const data = await api('GET', `/history?limit=200${q ? `&q=${encodeURIComponent(q)}` : ''}${key ? `&key=${encodeURIComponent(key)}` : ''}`);
   $('#history-off').hidden = data.enabled;
   const rows = data.entries.map((e) =>
     h('tr', { class: 'clickable', onclick: () => showChat(e) },
       h('td', {}, when(e.t)), h('td', {}, e.model), h('td', { class: 'served' }, servedBy(e)), h('td', {}, e.account ?? ''),
+      h('td', { class: 'key' }, e.key ?? ''),
       h('td', {}, h('span', { class: `badge ${e.status < 400 ? 'ok' : 'bad'}` }, e.status)), h('td', {}, e.durationMs),
       h('td', {}, e.prompt.length > 90 ? `${e.prompt.slice(0, 90)}…` : e.prompt)),
   );
-  $('#history-table tbody').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No chats recorded yet.'))]));
+  $('#history-table tbody').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 8, class: 'muted' }, key ? `No chats recorded for key ${key}.` : 'No chats recorded yet.'))]));
 }
 
 function showChat(e) {
   const d = $('#history-detail');
   d.replaceChildren(
     ...[h('h3', {}, `${e.model} · ${when(e.t)}`),
-    h('p', { class: 'muted' }, `${e.dialect} · ${e.provider}${e.account ? ` · ${e.account}` : ''} · status ${e.status} · ${e.durationMs} ms · ${e.messages} message(s) · request ${e.requestId}`),
+    h('p', { class: 'muted' }, `${e.dialect} · ${e.provider}${e.account ? ` · ${e.account}` : ''}${e.key ? ` · key ${e.key}` : ''} · status ${e.status} · ${e.durationMs} ms · ${e.messages} message(s) · request ${e.requestId}`),
     e.fallbacks?.length ? h('p', { class: 'fallbacks' }, `Served by ${e.provider} after these could not: ${e.fallbacks.join(', ')}`) : null,
     h('h4', {}, 'Prompt (last user turn)'), h('pre', {}, e.prompt),
     h('h4', {}, 'Answer'), h('pre', {}, e.answer || '(no text)'),
@@ -568,6 +837,7 @@ function showChat(e) {
 }
 $('#history-refresh').addEventListener('click', () => loadHistory().catch((e) => notice(e.message, true)));
 $('#history-q').addEventListener('keydown', (e) => e.key === 'Enter' && loadHistory().catch((err) => notice(err.message, true)));
+$('#history-key').addEventListener('change', () => loadHistory().catch((e) => notice(e.message, true)));
 
 // --- configuration -------------------------------------------------------------------
 

@@ -171,6 +171,8 @@ export const configSchema = z.object({
   // several instances: shared state (rate limits, account health, sticky sessions, round-robin, tokens, refresh locks) in Redis ("" = this process's memory)
   REDIS_URL: z.string().regex(/^(rediss?:\/\/.*)?$/, 'a redis:// or rediss:// URL').default(''),
   REDIS_PREFIX: z.string().default('cligate:'),
+  // ms one shared-state operation may take; past it (or with Redis away) this instance answers from its own memory until Redis is back
+  REDIS_DEADLINE_MS: int(1).default(50),
   // pre-started CLI processes per request shape (0 = off), how long an unused one lives (s), models warmed at start (no system prompt)
   WARM_POOL_SIZE: int(0).default(0),
   WARM_POOL_IDLE: z.coerce.number().positive().default(300),

@@ -107,18 +107,58 @@ export class AccountPool implements AccountPoolView {
     return `health:${this.opts.provider}:${id}`;
   }
 
+  /**
+   * when each account's shared state last changed (ms): the newest wins between instances, in
+   * notices and when Redis returns after an outage
+   */
+  private readonly healthAt = new Map<string, number>();
+
   private shareHealth(shared: SharedState, id: string, h: AccountHealth): void {
+    const at = Math.max(Date.now(), (this.healthAt.get(id) ?? 0) + 1);
+    this.healthAt.set(id, at);
+    void this.sendHealth(shared, id, h, at).catch(() => {});
+  }
+
+  private async sendHealth(shared: SharedState, id: string, h: AccountHealth, at: number): Promise<void> {
     const { lastUsed: _local, ...rest } = h;
-    void Promise.all([shared.setJson(this.healthKey(id), rest, HEALTH_TTL_MS), shared.publish('health', { from: shared.instanceId, provider: this.opts.provider, id, health: rest })]).catch(() => {});
+    await Promise.all([shared.setJson(this.healthKey(id), { ...rest, _at: at }, HEALTH_TTL_MS), shared.publish('health', { from: shared.instanceId, provider: this.opts.provider, id, health: rest, at })]);
+  }
+
+  /** another instance's state of an account, unless this instance's is newer */
+  private takeHealth(id: string, stored: AccountHealth & { _at?: unknown }, at: number): 'taken' | 'mine' {
+    const { _at, ...h } = stored;
+    if ((this.healthAt.get(id) ?? -1) > at) return 'mine';
+    this.healthAt.set(id, at);
+    this.health.apply(id, h);
+    return 'taken';
   }
 
   /** other instances' account states: what they stored, then what they announce */
   private async joinShared(shared: SharedState): Promise<void> {
+    // Redis back after an outage, or found empty: the newer of each account's states, here and there, wins in both
+    shared.onResync?.([this.healthKey('')], (remote) => this.resyncHealth(remote));
     await shared.subscribe('health', (m) => {
       if (m.from === shared.instanceId || m.provider !== this.opts.provider || typeof m.id !== 'string') return;
-      this.health.apply(m.id, m.health as AccountHealth);
+      // an older state than this instance's: Redis and the others get this one
+      if (this.takeHealth(m.id, m.health as AccountHealth, typeof m.at === 'number' ? m.at : Date.now()) === 'mine') void this.sendHealth(shared, m.id, this.health.get(m.id), this.healthAt.get(m.id)!).catch(() => {});
     });
-    for (const [key, h] of await shared.scanJson<AccountHealth>(this.healthKey(''))) this.health.apply(key.slice(this.healthKey('').length), h);
+    for (const [key, h] of await (shared.direct ?? shared).scanJson<AccountHealth & { _at?: unknown }>(this.healthKey(''))) this.takeHealth(key.slice(this.healthKey('').length), h, typeof h._at === 'number' ? h._at : 0);
+  }
+
+  private async resyncHealth(remote: SharedState): Promise<Record<string, number>> {
+    const theirs = new Map<string, AccountHealth & { _at?: unknown }>();
+    for (const [key, h] of await remote.scanJson<AccountHealth & { _at?: unknown }>(this.healthKey(''))) theirs.set(key.slice(this.healthKey('').length), h);
+    let health = 0;
+    for (const id of new Set([...this.healthAt.keys(), ...theirs.keys()])) {
+      const t = theirs.get(id);
+      const tAt = typeof t?._at === 'number' ? t._at : 0;
+      const mine = this.healthAt.get(id);
+      if (mine !== undefined && (!t || mine > tAt)) {
+        await this.sendHealth(remote, id, this.health.get(id), mine);
+        health++;
+      } else if (t && (mine === undefined || tAt > mine)) this.takeHealth(id, t, tAt);
+    }
+    return { health };
   }
 
   private stickyKey(sessionKey: string): string {

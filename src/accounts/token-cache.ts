@@ -10,6 +10,7 @@ import type { Account } from './types.js';
 import type { AccountPool } from './pool.js';
 import { SingleFlight } from './single-flight.js';
 import { Unavailable } from '../core/errors.js';
+import type { SharedState } from '../state/shared-state.js';
 
 export interface Expiring {
   /** epoch ms */
@@ -27,7 +28,24 @@ export class TokenCache<T extends Expiring> {
   constructor(
     private readonly pool: Pick<AccountPool, 'refresh' | 'shared' | 'provider'>,
     private readonly marginMs: number,
-  ) {}
+  ) {
+    // Redis back after an outage, or found empty: tokens this process holds go (back) in, unless Redis has a later one
+    pool.shared?.onResync?.([`token:${pool.provider}:`], (remote) => this.resync(remote));
+  }
+
+  private async resync(remote: SharedState): Promise<Record<string, number>> {
+    let tokens = 0;
+    for (const [id, t] of this.map) {
+      if (!this.fresh(t)) continue;
+      const key = `token:${this.pool.provider}:${id}`;
+      const theirs = await remote.getJson<T>(key);
+      if (!theirs || theirs.expiresAt < t.expiresAt) {
+        await remote.setJson(key, t, t.expiresAt - Date.now());
+        tokens++;
+      } else if (theirs.expiresAt > t.expiresAt) this.map.set(id, theirs);
+    }
+    return { tokens };
+  }
 
   private fresh(t: T | undefined): t is T {
     return t !== undefined && t.expiresAt - Date.now() > this.marginMs;

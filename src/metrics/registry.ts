@@ -86,6 +86,18 @@ export class Metrics {
     });
   }
 
+  /** several instances: 1 while Redis answers, 0 while this instance runs degraded on its own memory */
+  sharedState(state: { health(): 'ok' | 'degraded' }): void {
+    new Gauge({
+      name: 'cligate_shared_state_up',
+      help: 'Shared state (Redis) in use: 1, or 0 while Redis is unreachable and this instance answers from its own memory (REDIS_DEADLINE_MS)',
+      registers: [this.registry],
+      collect() {
+        this.set(state.health() === 'ok' ? 1 : 0);
+      },
+    });
+  }
+
   request(o: RequestObservation): void {
     this.requests.inc({ dialect: o.dialect, provider: o.provider, model: o.model, status: String(o.status) });
     this.duration.observe({ dialect: o.dialect, provider: o.provider }, o.durationMs / 1000);

@@ -3,11 +3,11 @@ import { rateLimit, type RateLimitRequestHandler, type Store } from 'express-rat
 import type { Request } from 'express';
 import { RateLimited } from '../core/errors.js';
 
-/** `store`: counters shared by every instance (Redis); default: this process's memory. Off (RATE_LIMIT_ENABLED) = no limiter in the route at all (app.ts). */
+/** `store`: counters shared by every instance (Redis, per instance while it is away); default: this process's memory. Off (RATE_LIMIT_ENABLED) = no limiter in the route at all (app.ts). */
 export function perMinute(limit: number, what: string, store?: Store): RateLimitRequestHandler {
   return rateLimit({
-    // a Redis outage lets requests through rather than failing them (limits protect; they are not the service)
-    ...(store ? { store, passOnStoreError: true } : {}),
+    // the shared store never fails: while Redis is away it counts in this process (ResilientState)
+    ...(store ? { store } : {}),
     windowMs: 60_000,
     limit,
     standardHeaders: 'draft-7',

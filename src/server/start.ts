@@ -33,6 +33,7 @@ import { Metrics } from '../metrics/registry.js';
 import { WarmPool } from '../runtime/warm-pool.js';
 import { MemoryState } from '../state/memory-state.js';
 import { RedisState } from '../state/redis-state.js';
+import { ResilientState } from '../state/resilient-state.js';
 import type { Provider } from '../core/provider.js';
 
 export interface RunningServer {
@@ -136,9 +137,11 @@ export async function startServer(config: Config, log: Logger, env: NodeJS.Proce
   await cleanup.start(); // the start-up sweep: what came due while we were down goes now
   const runtime = { pool, templateDir, timeoutMs: config.MAX_TIMEOUT, firstTokenMs: config.FIRST_TOKEN_TIMEOUT * 1000, cleanup, warm, preambleHoldMs: config.PREAMBLE_HOLD_MS };
   const store = await AccountStore.open(path.resolve(config.DATA_DIR));
-  const shared = config.REDIS_URL ? await RedisState.connect(config.REDIS_URL, config.REDIS_PREFIX) : new MemoryState();
+  // Redis behind a deadline with this process's memory as the fallback (src/state/resilient-state.ts)
+  const shared = config.REDIS_URL ? await ResilientState.create(await RedisState.connect(config.REDIS_URL, config.REDIS_PREFIX), { deadlineMs: config.REDIS_DEADLINE_MS, log }) : new MemoryState();
+  if (shared instanceof ResilientState) metrics.sharedState(shared);
   await store.share(shared);
-  if (shared.kind === 'redis') log.info({ prefix: config.REDIS_PREFIX }, 'sharing state through Redis');
+  if (shared.kind === 'redis') log.info({ prefix: config.REDIS_PREFIX, deadlineMs: config.REDIS_DEADLINE_MS }, 'sharing state through Redis');
   const images = new ImageCache(path.resolve(config.DATA_DIR, 'images'), config.IMAGE_CACHE_TTL_MINUTES * 60_000);
   await images.start();
   const usageDir = path.resolve(config.DATA_DIR, 'usage');

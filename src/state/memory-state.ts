@@ -23,8 +23,16 @@ export class MemoryState implements SharedState {
     return v === undefined ? undefined : (JSON.parse(v) as T);
   }
 
+  /** a live value with the time it has left (none: kept), to copy it elsewhere */
+  entry(key: string): { value: unknown; ttlMs?: number } | undefined {
+    const v = this.live(key);
+    if (v === undefined) return undefined;
+    const until = this.values.get(key)!.until;
+    return { value: JSON.parse(v) as unknown, ...(until === Infinity ? {} : { ttlMs: until - Date.now() }) };
+  }
+
   async setJson(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    this.values.set(key, { value: JSON.stringify(value), until: ttlMs ? Date.now() + ttlMs : Infinity });
+    this.values.set(key, { value: JSON.stringify(value), until: ttlMs === undefined ? Infinity : Date.now() + ttlMs });
   }
 
   async scanJson<T>(prefix: string): Promise<[string, T][]> {

@@ -27,6 +27,10 @@ export class RedisState implements SharedState {
     private readonly sub: Redis,
     private readonly prefix: string,
   ) {
+    for (const c of [client, sub]) {
+      c.on('close', () => this.emitConnection('down'));
+      c.on('ready', () => this.emitConnection(client.status === 'ready' && sub.status === 'ready' ? 'ready' : 'down'));
+    }
     sub.on('message', (channel: string, raw: string) => {
       let m: Record<string, unknown>;
       try {
@@ -38,9 +42,32 @@ export class RedisState implements SharedState {
     });
   }
 
-  /** connects and checks the server answers, or fails with a message naming REDIS_URL */
+  private readonly connectionListeners: ((event: 'ready' | 'down') => void)[] = [];
+
+  private emitConnection(event: 'ready' | 'down'): void {
+    for (const l of this.connectionListeners) l(event);
+  }
+
+  /** told when a connection drops ('down') and when both are ready again */
+  onConnection(listener: (event: 'ready' | 'down') => void): void {
+    this.connectionListeners.push(listener);
+  }
+
+  /**
+   * connects and checks the server answers, or fails with a message naming REDIS_URL.
+   * A command never waits for a connection: while one is down, commands fail at once (no offline
+   * queue), and those in flight when it dropped fail rather than being sent again later; the
+   * connection is retried every second at most, for ever.
+   */
   static async connect(url: string, prefix: string): Promise<RedisState> {
-    const opts = { maxRetriesPerRequest: 2, connectTimeout: 5_000, lazyConnect: true };
+    const opts = {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (times: number) => Math.min(times * 100, 1_000),
+      connectTimeout: 5_000,
+      lazyConnect: true,
+    };
     const client = new Redis(url, opts);
     const sub = new Redis(url, opts);
     // errors surface on the commands; without a listener ioredis would print each reconnect attempt
@@ -133,6 +160,24 @@ export class RedisState implements SharedState {
     if (first) await this.sub.subscribe(this.k(channel));
   }
 
+  /** subscribes again to every channel listened to (after an outage: SUBSCRIBE is idempotent) */
+  async resubscribe(): Promise<void> {
+    if (this.listeners.size) await this.sub.subscribe(...[...this.listeners.keys()].map((c) => this.k(c)));
+  }
+
+  /** both connections are up and answer */
+  async ping(): Promise<void> {
+    if (this.client.status !== 'ready' || this.sub.status !== 'ready') throw new Error(`Redis connection ${this.client.status !== 'ready' ? this.client.status : this.sub.status}`);
+    await Promise.all([this.client.ping(), this.sub.ping()]);
+  }
+
+  /** sets the value only where the key has none (what another instance wrote meanwhile wins) */
+  async setJsonIfAbsent(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
+    const json = JSON.stringify(value);
+    const ok = ttlMs !== undefined ? await this.client.set(this.k(key), json, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX') : await this.client.set(this.k(key), json, 'NX');
+    return ok === 'OK';
+  }
+
   rateLimitStore(name: string): RedisStore {
     return new RedisStore({
       prefix: this.k(`rl:${name}:`),
@@ -142,6 +187,9 @@ export class RedisState implements SharedState {
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await Promise.allSettled([this.client.quit(), this.sub.quit()]);
+    this.connectionListeners.length = 0;
+    // QUIT waits for an answer a frozen Redis never gives: a second, then the sockets are closed
+    const quit = (c: Redis) => Promise.race([c.quit().catch(() => {}), new Promise((r) => setTimeout(r, 1_000).unref())]).finally(() => c.disconnect());
+    await Promise.allSettled([quit(this.client), quit(this.sub)]);
   }
 }

@@ -6,6 +6,15 @@
  */
 import type { Store } from 'express-rate-limit';
 
+/** why shared state is put back: Redis answers again after an outage, or it was found empty (restarted without persistence, or replaced) */
+export type ResyncReason = 'recovered' | 'lost';
+
+/**
+ * puts back into Redis what this process holds under its prefixes (and takes what Redis holds
+ * that is newer); `remote` is Redis itself, with no fallback. Returns what it wrote, by kind, for the log.
+ */
+export type ResyncHook = (remote: SharedState, why: ResyncReason) => Promise<Record<string, number> | void>;
+
 export interface SharedState {
   readonly kind: 'memory' | 'redis';
   /** this process, so a subscriber can ignore its own notices */
@@ -36,5 +45,15 @@ export interface SharedState {
   subscribe(channel: string, onMessage: (message: Record<string, unknown>) => void): Promise<void>;
   /** the store express-rate-limit counts in (undefined: its own memory store) */
   rateLimitStore(name: string): Store | undefined;
+  /**
+   * Redis behind a deadline and a local fallback (ResilientState) only: `hook` runs whenever Redis
+   * answers again after an outage, or was found to have lost its data. Keys under `prefixes` are the
+   * hook's to put back (their writes made during the outage are not replayed one by one).
+   */
+  onResync?(prefixes: readonly string[], hook: ResyncHook): void;
+  /** the shared state itself, without the fallback (a start-up load must reach Redis or fail) */
+  readonly direct?: SharedState;
+  /** 'degraded': Redis is unreachable and this process answers from its own memory */
+  health?(): 'ok' | 'degraded';
   close(): Promise<void>;
 }

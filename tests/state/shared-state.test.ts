@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SharedState } from '../../src/state/shared-state.js';
 import { MemoryState } from '../../src/state/memory-state.js';
 import { RedisState } from '../../src/state/redis-state.js';
+import { ResilientState } from '../../src/state/resilient-state.js';
+import { pino } from 'pino';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis | undefined;
@@ -18,6 +20,8 @@ afterAll(async () => {
 const homes: [string, () => Promise<SharedState>][] = [
   ['memory', async () => new MemoryState()],
   ['redis', async () => RedisState.connect(redis!.url, `t${made.length}:`)],
+  // Redis behind the deadline and fallback the server uses (a deadline no loaded machine misses)
+  ['resilient', async () => ResilientState.create(await RedisState.connect(redis!.url, `t${made.length}:`), { deadlineMs: 5_000, log: pino({ level: 'silent' }) })],
 ];
 
 // the redis home runs wherever redis-server is installed (always in CI: .ci/run installs it)

@@ -18,6 +18,8 @@ export function healthRoute(deps: AppDeps, inflight: InFlight) {
       cliProcesses: liveProcessCount(),
       sandboxes: liveSandboxes().length,
       providers: deps.router.all().map((p) => p.id),
+      // several instances: 'degraded' while Redis is away (the instance still serves, from its own memory)
+      ...(deps.shared?.health ? { redis: deps.shared.health() } : {}),
     });
   };
 }

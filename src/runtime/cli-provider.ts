@@ -37,12 +37,15 @@ export interface CliProviderSpec {
   hostedTools?: readonly string[];
   /** how an image is named in the prompt (default "[Image #N]"); a CLI that reads @paths gets its path */
   imageText?(att: Attachment): string;
-  /** how this request is run: arguments, translator, request files, session files; stdin to replace the prompt */
+  /**
+   * how this request is run: arguments, translator, the files the CLI reads as it starts, session
+   * files, whether a warm process may serve it; stdin to replace the prompt, environment to add
+   */
   invocation(
     req: ChatRequest,
     env: Record<string, string>,
     input: { prompt: string; images: Attachment[] },
-  ): Pick<CliInvocation, 'args' | 'translator' | 'prepare' | 'sessionFiles' | 'warm'> & { stdin?: string };
+  ): Pick<CliInvocation, 'args' | 'translator' | 'setupFiles' | 'stdinHead' | 'sessionFiles' | 'warm'> & { stdin?: string; env?: Record<string, string> };
 }
 
 export function cliProvider(spec: CliProviderSpec): Provider {
@@ -68,7 +71,7 @@ export function cliProvider(spec: CliProviderSpec): Provider {
     prewarm(model: string): void {
       const { command, env } = launch(spec.env(sourceEnv));
       const inv = spec.invocation({ model, messages: [], stream: true }, env, { prompt: '', images: [] });
-      if (inv.warm && !inv.prepare) spec.runtime.warm?.want(warmSpecOf({ command, args: inv.args, env, template: spec.cli }));
+      if (inv.warm) spec.runtime.warm?.want(warmSpecOf({ ...inv, command, env: { ...env, ...inv.env }, template: spec.cli }));
     },
     stream(req: ChatRequest, ctx: ProviderContext): AsyncIterable<StreamPart> {
       const { command, env } = launch(spec.env(sourceEnv));
@@ -81,17 +84,18 @@ export function cliProvider(spec: CliProviderSpec): Provider {
           }
         : undefined;
       const prompt = renderTranscript(req, imageText);
+      const inv = spec.invocation(req, env, { prompt, images });
       return runCliRequest(
         spec.runtime,
         {
           cli: spec.cli,
           pathVariable: spec.pathVariable,
           command,
-          env,
           stdin: prompt,
           template: spec.cli,
           files: images.map((a) => ({ path: a.path, data: Buffer.from(a.data, 'base64') })),
-          ...spec.invocation(req, env, { prompt, images }),
+          ...inv,
+          env: { ...env, ...inv.env },
         },
         ctx,
       );

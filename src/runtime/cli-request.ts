@@ -14,7 +14,7 @@ import { inBackground } from './background.js';
 import { runCli, type CliExit, type CliRun } from './process.js';
 import type { WorkerPool } from './pool.js';
 import type { SessionCleanup } from './session-cleanup.js';
-import type { WarmPool, WarmSpec } from './warm-pool.js';
+import type { SandboxFile, WarmPool, WarmSpec } from './warm-pool.js';
 import { HOLD_MS, type PreambleFilter } from './preamble.js';
 
 export interface CliRuntime {
@@ -51,39 +51,49 @@ export interface CliInvocation {
   /** sub-folder of the sandbox template to copy */
   template: string;
   translator: CliTranslator;
-  /** files written into the sandbox before the CLI starts (path relative to it) */
+  /** files the CLI reads as it starts (the system prompt), path relative to the sandbox: part of a warm process's shape, written before it starts */
+  setupFiles?: SandboxFile[];
+  /** this request's own files (images), path relative to the sandbox: written before the prompt is given, warm or cold */
   files?: { path: string; data: Buffer }[];
-  /** write request files into the fresh sandbox; returns extra environment for the child */
-  prepare?(sandboxPath: string): Promise<Record<string, string>>;
+  /** written to stdin before the prompt, in the same write when cold, as the process starts when warm (see CliRunOptions.stdinHead) */
+  stdinHead?: string;
   /** what the CLI wrote outside the sandbox for this working directory (session files) */
   sessionFiles?(sandboxPath: string): string[];
-  /** the process can be started before the request (its arguments do not depend on the prompt): the warm pool may serve it */
+  /** the process can be started before the request (it reads the prompt from stdin, nothing else of the request is read late): the warm pool may serve it */
   warm?: boolean;
 }
 
-/** what a warm process must match: everything about the run but the prompt */
-export function warmSpecOf(inv: Pick<CliInvocation, 'command' | 'args' | 'env' | 'template'>): WarmSpec {
-  return { command: inv.command, args: inv.args, env: inv.env, template: inv.template };
+/** what a warm process must match: everything about the run but the prompt and the request's own files */
+export function warmSpecOf(inv: Pick<CliInvocation, 'command' | 'args' | 'env' | 'template' | 'setupFiles' | 'stdinHead'>): WarmSpec {
+  return {
+    command: inv.command,
+    args: inv.args,
+    env: inv.env,
+    template: inv.template,
+    ...(inv.setupFiles?.length ? { files: inv.setupFiles } : {}),
+    ...(inv.stdinHead ? { stdinHead: inv.stdinHead } : {}),
+  };
 }
 
 export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: ProviderContext): AsyncGenerator<StreamPart> {
-  // a warm process of exactly this shape skips the CLI's start-up (not with per-request env from prepare())
-  const spec = inv.warm && !inv.prepare && rt.warm?.enabled ? warmSpecOf(inv) : undefined;
-  const warm = spec ? rt.warm!.take(spec) : undefined;
+  // a warm process of exactly this shape skips the CLI's start-up; it is handed out only once ready
+  // (one of the shape still booting is waited for: it is further along than a cold start)
+  const spec = inv.warm && rt.warm?.enabled ? warmSpecOf(inv) : undefined;
+  const warm = spec ? await rt.warm!.take(spec, ctx.signal) : undefined;
   const release = warm ? warm.release : await rt.pool.acquire(ctx.signal);
-  ctx.log.debug({ cli: inv.cli, warm: warm !== undefined }, 'worker granted');
+  ctx.log.debug({ cli: inv.cli, warm: warm ? (warm.waited ? 'waited for boot' : 'ready') : false, ...(warm ? { bootMs: warm.bootMs } : {}) }, 'worker granted');
   let sandbox: Sandbox | undefined = warm?.sandbox;
   try {
     sandbox ??= await createSandbox(rt.templateDir, inv.template);
     // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it
     const tmp = path.join(sandbox.path, '.tmp');
     await mkdir(tmp, { recursive: true });
-    for (const f of inv.files ?? []) {
+    // a warm process has its shape's files already
+    for (const f of [...(warm ? [] : (inv.setupFiles ?? [])), ...(inv.files ?? [])]) {
       const to = path.join(sandbox.path, f.path);
       await mkdir(path.dirname(to), { recursive: true });
       await writeFile(to, f.data);
     }
-    const extra = (await inv.prepare?.(sandbox.path)) ?? {};
     let run: CliRun;
     if (warm) {
       run = warm.run;
@@ -93,8 +103,8 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
         command: inv.command,
         args: inv.args,
         cwd: sandbox.path,
-        env: { ...inv.env, TMPDIR: tmp, ...extra },
-        stdin: inv.stdin,
+        env: { ...inv.env, TMPDIR: tmp },
+        stdin: (inv.stdinHead ?? '') + inv.stdin,
         signal: ctx.signal,
         timeoutMs: rt.timeoutMs,
       });

@@ -18,6 +18,8 @@ export interface CliRunOptions {
    * (its stdin, its abort signal, its timeout)
    */
   holdStdin?: boolean;
+  /** a held process gets this at once (stdin stays open): a CLI that stops waiting for stdin after a moment with nothing (Gemini CLI, Qwen Code: 500 ms) then waits for the rest */
+  stdinHead?: string;
   signal: AbortSignal;
   timeoutMs: number;
 }
@@ -98,6 +100,10 @@ export function runCli(opts: CliRunOptions): CliRun {
   });
   const pid = child.pid;
   spawned += 1;
+  if (opts.holdStdin && opts.stdinHead) {
+    child.stdin?.on('error', () => {}); // a process that died at once: its exit says so
+    child.stdin?.write(opts.stdinHead);
+  }
   if (pid !== undefined) live.set(pid, child);
 
   let timedOut = false;

@@ -33,6 +33,9 @@ export function createCodexProvider(opts: CodexProviderOptions): Provider {
     invocation: (req, _env, { images }) => ({
       args: codexArgs(req.model === 'codex' ? opts.defaultModel : req.model, req.system, images.map((a) => a.path)),
       translator: new CodexStreamTranslator(),
+      // \`codex exec -\` reads its prompt from stdin, as it starts (most of its start-up comes after: see
+      // the README's performance figures); a request with images names them in the arguments: cold
+      warm: images.length === 0,
     }),
   });
 }

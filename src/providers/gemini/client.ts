@@ -1,5 +1,4 @@
 /** How `gemini` is invoked: arguments, environment, the sandbox files, and what it leaves behind. */
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { childEnv } from '../../runtime/env.js';
 
@@ -11,6 +10,14 @@ export function geminiArgs(model: string): string[] {
   return ['-p', ' ', '-m', model, '-o', 'stream-json'];
 }
 
+/**
+ * Written to stdin before the prompt. The CLI reads stdin once its start-up is done and gives up
+ * on it when nothing has come 500 ms later (readStdin's pipedInputShouldBeAvailableInMs), answering
+ * the blank -p instead; with something there it waits for the end. A warm process gets this as it
+ * starts and the prompt when its request comes; a cold one gets both at once, so both send the same.
+ */
+export const GEMINI_STDIN_HEAD = '\n';
+
 export function geminiEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   return childEnv(source, PASS_PREFIXES, {
     // the sandbox's .gemini/settings.json (chat-only tools, one attempt) only applies in a trusted folder
@@ -19,12 +26,15 @@ export function geminiEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   });
 }
 
-/** The client's system prompt replaces Gemini CLI's own, through GEMINI_SYSTEM_MD. */
-export async function writeSystemPrompt(sandbox: string, system: string | undefined): Promise<Record<string, string>> {
-  if (!system) return {};
-  const file = path.join(sandbox, '.gemini', 'system.md');
-  await writeFile(file, system, 'utf8');
-  return { GEMINI_SYSTEM_MD: file };
+/**
+ * The client's system prompt replaces Gemini CLI's own, through GEMINI_SYSTEM_MD: a file in the
+ * sandbox, named relative to it (the CLI resolves it against its working directory), so the
+ * environment is the same for every sandbox and a warm process can have it written before it starts.
+ */
+export function systemPrompt(system: string | undefined): { files: { path: string; data: string }[]; env: Record<string, string> } {
+  if (!system) return { files: [], env: {} };
+  const file = path.join('.gemini', 'system.md');
+  return { files: [{ path: file, data: system }], env: { GEMINI_SYSTEM_MD: file } };
 }
 
 /**

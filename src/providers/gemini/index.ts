@@ -6,7 +6,7 @@
 import type { Provider } from '../../core/provider.js';
 import type { CliRuntime } from '../../runtime/cli-request.js';
 import { cliProvider } from '../../runtime/cli-provider.js';
-import { geminiArgs, geminiEnv, sessionFiles, writeSystemPrompt } from './client.js';
+import { GEMINI_STDIN_HEAD, geminiArgs, geminiEnv, sessionFiles, systemPrompt } from './client.js';
 import { GeminiStreamTranslator } from './translate.js';
 
 export interface GeminiProviderOptions {
@@ -36,11 +36,19 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
     ...(opts.env ? { sourceEnv: opts.env } : {}),
     // the CLI reads an @path in the prompt and sends the image inline
     imageText: (att) => `[${att.label}] @${att.path} `,
-    invocation: (req, env) => ({
-      args: geminiArgs(req.model === 'gemini' ? opts.defaultModel : req.model),
-      translator: new GeminiStreamTranslator(true),
-      prepare: (dir) => writeSystemPrompt(dir, req.system),
-      sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
-    }),
+    invocation: (req, env) => {
+      const system = systemPrompt(req.system);
+      return {
+        args: geminiArgs(req.model === 'gemini' ? opts.defaultModel : req.model),
+        translator: new GeminiStreamTranslator(true),
+        // the system prompt is a file the CLI reads: part of a warm process's shape
+        setupFiles: system.files,
+        env: system.env,
+        stdinHead: GEMINI_STDIN_HEAD,
+        // the prompt comes on stdin once the CLI has started (images are @paths read with it)
+        warm: true,
+        sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
+      };
+    },
   });
 }

@@ -12,6 +12,13 @@ export function qwenArgs(model: string, system: string | undefined): string[] {
   return args;
 }
 
+/**
+ * Written to stdin before the prompt: Qwen Code, a fork of the Gemini CLI, also stops waiting for
+ * stdin when nothing has come 500 ms after it starts reading (and answers the blank -p). A warm
+ * process gets this as it starts, so it waits for its prompt however long the request takes to come.
+ */
+export const QWEN_STDIN_HEAD = '\n';
+
 export function qwenEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   // the sandbox's .qwen/settings.json (chat-only tools, no memory extraction) applies in a trusted folder
   return childEnv(source, PASS_PREFIXES, { QWEN_CODE_TRUST_WORKSPACE: 'true', GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1' });

@@ -6,7 +6,7 @@ import type { Provider } from '../../core/provider.js';
 import type { CliRuntime } from '../../runtime/cli-request.js';
 import { cliProvider } from '../../runtime/cli-provider.js';
 import { StreamJsonTranslator } from '../../runtime/stream-json.js';
-import { qwenArgs, qwenEnv, sessionFiles } from './client.js';
+import { QWEN_STDIN_HEAD, qwenArgs, qwenEnv, sessionFiles } from './client.js';
 
 export interface QwenProviderOptions {
   cliPath: string;
@@ -35,6 +35,7 @@ export function createQwenProvider(opts: QwenProviderOptions): Provider {
       args: qwenArgs(req.model === 'qwen' ? opts.defaultModel : req.model, req.system),
       translator: new StreamJsonTranslator('qwen', true),
       // prompt on stdin, nothing per request in the arguments but the model and system prompt
+      stdinHead: QWEN_STDIN_HEAD,
       warm: true,
       sessionFiles: (cwd) => sessionFiles(env.HOME, cwd),
     }),

@@ -6,7 +6,18 @@ export class MemoryState implements SharedState {
   readonly kind = 'memory' as const;
   readonly instanceId = randomUUID();
   private readonly values = new Map<string, { value: string; until: number }>();
+  /** writes since expired entries were last swept out (a key that is never read again would stay) */
+  private writes = 0;
   private readonly listeners = new Map<string, ((m: Record<string, unknown>) => void)[]>();
+
+  private set(key: string, entry: { value: string; until: number }): void {
+    this.values.set(key, entry);
+    if (++this.writes < 1_000) return;
+    this.writes = 0;
+    const now = Date.now();
+    for (const [k, v] of this.values) if (v.until <= now) this.values.delete(k);
+    for (const k of this.slots.keys()) if (this.heldSlots(k).size === 0) this.slots.delete(k);
+  }
 
   private live(key: string): string | undefined {
     const v = this.values.get(key);
@@ -32,7 +43,7 @@ export class MemoryState implements SharedState {
   }
 
   async setJson(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    this.values.set(key, { value: JSON.stringify(value), until: ttlMs === undefined ? Infinity : Date.now() + ttlMs });
+    this.set(key, { value: JSON.stringify(value), until: ttlMs === undefined ? Infinity : Date.now() + ttlMs });
   }
 
   async scanJson<T>(prefix: string): Promise<[string, T][]> {
@@ -45,7 +56,7 @@ export class MemoryState implements SharedState {
 
   async incr(key: string): Promise<number> {
     const n = Number(this.live(key) ?? 0) + 1;
-    this.values.set(key, { value: String(n), until: Infinity });
+    this.set(key, { value: String(n), until: Infinity });
     return n;
   }
 
@@ -53,7 +64,7 @@ export class MemoryState implements SharedState {
     const v = this.values.get(key);
     const live = v && v.until > Date.now() ? v : undefined;
     const n = Number(live?.value ?? 0) + by;
-    this.values.set(key, { value: String(n), until: live?.until ?? Date.now() + ttlMs });
+    this.set(key, { value: String(n), until: live?.until ?? Date.now() + ttlMs });
     return n;
   }
 
@@ -87,7 +98,7 @@ export class MemoryState implements SharedState {
   async tryLock(key: string, ttlMs: number): Promise<string | undefined> {
     if (this.live(key) !== undefined) return undefined;
     const token = randomUUID();
-    this.values.set(key, { value: JSON.stringify(token), until: Date.now() + ttlMs });
+    this.set(key, { value: JSON.stringify(token), until: Date.now() + ttlMs });
     return token;
   }
 

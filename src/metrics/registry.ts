@@ -35,6 +35,7 @@ export class Metrics {
   // per caller in series of their own: a key's name is bounded (admins make keys), and it does not multiply the model series
   private readonly keyRequests: Counter<'key' | 'status'>;
   private readonly keyTokens: Counter<'key' | 'kind'>;
+  private readonly keyRefusals: Counter<'key' | 'code'>;
   private readonly queueWait: Histogram;
   private readonly refreshes: Counter<'provider' | 'result'>;
   private readonly failures: Counter<'provider' | 'outcome'>;
@@ -48,6 +49,7 @@ export class Metrics {
     this.ttft = new Histogram({ name: 'cligate_time_to_first_token_seconds', help: 'Time from request start to the first answer part (text, reasoning or tool call)', labelNames: ['dialect', 'provider'], buckets: LATENCY_BUCKETS, registers });
     this.keyRequests = new Counter({ name: 'cligate_key_requests_total', help: 'Chat requests by client key name ("master" for API_KEY) and HTTP status', labelNames: ['key', 'status'], registers });
     this.keyTokens = new Counter({ name: 'cligate_key_tokens_total', help: 'Tokens by client key name and kind (input, output, cached)', labelNames: ['key', 'kind'], registers });
+    this.keyRefusals = new Counter({ name: 'cligate_key_refusals_total', help: "Requests refused by a client key's own limits, by key name and code (key_requests_per_minute, key_tokens_per_day, key_concurrency)", labelNames: ['key', 'code'], registers });
     this.tokens = new Counter({ name: 'cligate_tokens_total', help: 'Tokens by provider, model and kind (input, output, cached)', labelNames: ['provider', 'model', 'kind'], registers });
     this.queueWait = new Histogram({ name: 'cligate_queue_wait_seconds', help: 'Time CLI requests waited for a worker', buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 30, 60], registers });
     this.refreshes = new Counter({ name: 'cligate_account_refreshes_total', help: 'Account token refreshes by provider and result', labelNames: ['provider', 'result'], registers });
@@ -110,6 +112,11 @@ export class Metrics {
     if (o.tokensIn) this.keyTokens.inc({ key: o.key, kind: 'input' }, o.tokensIn);
     if (o.tokensOut) this.keyTokens.inc({ key: o.key, kind: 'output' }, o.tokensOut);
     if (o.tokensCached) this.keyTokens.inc({ key: o.key, kind: 'cached' }, o.tokensCached);
+  }
+
+  /** a request a client key's limit refused (it never reached a provider, so the request series do not see it) */
+  keyRefused(key: string, code: string): void {
+    this.keyRefusals.inc({ key, code });
   }
 
   queueWaited(ms: number): void {

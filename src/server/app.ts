@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps) {
   const limits = (n: number, what: string): RequestHandler[] =>
     config.RATE_LIMIT_ENABLED ? [perMinute(n, what, deps.shared?.rateLimitStore(what.replace(/\W+/g, '-')))] : [];
   // then the calling key's own limits (requests per minute, tokens per day, in flight)
-  const chatLimit: RequestHandler[] = [...limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat'), ...(deps.keys ? [keyLimits(deps.keys.limiter) as unknown as RequestHandler] : [])];
+  const chatLimit: RequestHandler[] = [...limits(config.RATE_LIMIT_CHAT_PER_MINUTE, 'chat'), ...(deps.keys ? [keyLimits(deps.keys.limiter, (key, code) => deps.metrics?.keyRefused(key, code)) as unknown as RequestHandler] : [])];
   const countLimit = limits(config.RATE_LIMIT_COUNT_TOKENS_PER_MINUTE, 'count-tokens');
   const modelsLimit = limits(config.RATE_LIMIT_MODELS_PER_MINUTE, 'models');
   // within BODY_LIMIT and BODY_TIMEOUT, or 413 / 408 in the route's dialect (body.ts)

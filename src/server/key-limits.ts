@@ -8,8 +8,9 @@ import type { Caller } from '../keys/ring.js';
 import type { KeyLimiter } from '../keys/limits.js';
 import type { RequestEnd } from './request-log.js';
 import type { Usage } from '../core/stream.js';
+import { CligateError } from '../core/errors.js';
 
-export function keyLimits(limiter: KeyLimiter) {
+export function keyLimits(limiter: KeyLimiter, onRefused?: (key: string, code: string) => void) {
   return (_req: ApiRequest, res: ApiResponse, next: Next): void => {
     const caller = res.locals.caller as Caller | undefined;
     if (caller?.kind !== 'key') return next();
@@ -28,7 +29,10 @@ export function keyLimits(limiter: KeyLimiter) {
         }
         next();
       },
-      (err: unknown) => next(err),
+      (err: unknown) => {
+        if (err instanceof CligateError && err.status === 429) onRefused?.(caller.key.name, err.code);
+        next(err);
+      },
     );
   };
 }

@@ -142,6 +142,9 @@ describe('client keys', () => {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     }
     expect((await chatWith(carol.secret)).status).toBe(200);
+    // refusals never reach a provider: a series of their own shows who hits their limits
+    const metrics = await (await fetch(`${stack.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })).text();
+    expect(Number(/cligate_key_refusals_total\{key="dave",code="key_requests_per_minute"\} (\d+)/.exec(metrics)?.[1])).toBe(statuses.filter((s) => s === 429).length + (refused.status === 429 ? 1 : 0));
     expect((await admin('POST', `/keys/${dave.id}/revoke`)).body.key.state).toBe('revoked');
     const revoked = await chatWith(dave.secret);
     expect(revoked.status).toBe(401);

@@ -5,13 +5,14 @@
 # end of life in April 2026: cligate still runs and is tested on it (package.json engines), the image does not use it.
 ARG NODE_VERSION=24
 
-# --- build: compile TypeScript ---
+# --- build: compile TypeScript, and bundle the server into dist/main.js (scripts/bundle.js) ---
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # no install scripts: nothing cligate needs compiles on install (sharp and esbuild ship prebuilt binaries)
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 

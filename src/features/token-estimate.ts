@@ -8,8 +8,60 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import type { ChatRequest, ContentPart } from '../core/request.js';
 
+/**
+ * js-tiktoken's lookup tables (fields its constructor fills; not in its type declarations).
+ * Its constructor takes 0.3–0.5 s of CPU in one piece (more on a loaded machine), which held
+ * back whatever request came first after the server started listening, /health included; the
+ * tables are filled here instead, the same entries (tests/features/token-estimate.test.ts
+ * compares the encodings), in slices between which the event loop serves requests.
+ */
+interface Tables {
+  rankMap: Map<string, number>;
+  textMap: Map<number, Uint8Array>;
+}
+
+/** a slice of the build: this long at most before other work gets a turn */
+const SLICE_MS = 8;
+
 let encoder: Tiktoken | undefined;
-const enc = () => (encoder ??= new Tiktoken(cl100k));
+let building: { tk: Tiktoken; entries: Generator<[rank: number, token: string]> } | undefined;
+let warming = false;
+
+/** cl100k_base's ranks: lines of `<unused> <first rank> <token, base64> <token> ...` */
+function* rankEntries(bpeRanks: string): Generator<[number, string]> {
+  for (const line of bpeRanks.split('\n')) {
+    if (!line) continue;
+    const fields = line.split(' ');
+    const first = Number.parseInt(fields[1]!, 10);
+    for (let i = 2; i < fields.length; i++) yield [first + i - 2, fields[i]!];
+  }
+}
+
+/** fills the tables for up to `budgetMs`; the encoder once they are complete */
+function advance(budgetMs: number): Tiktoken | undefined {
+  building ??= { tk: new Tiktoken({ ...cl100k, bpe_ranks: '' }), entries: rankEntries(cl100k.bpe_ranks) };
+  const { tk, entries } = building;
+  const { rankMap, textMap } = tk as unknown as Tables;
+  const until = performance.now() + budgetMs;
+  for (let n = 1; ; n++) {
+    const next = entries.next();
+    if (next.done) {
+      building = undefined;
+      return (encoder = tk);
+    }
+    const [rank, token] = next.value;
+    const bytes = Buffer.from(token, 'base64');
+    rankMap.set(bytes.join(','), rank);
+    textMap.set(rank, bytes);
+    if (n % 512 === 0 && performance.now() > until) return undefined;
+  }
+}
+
+/** the encoder: what is left of the build is done now if it is not complete */
+const enc = (): Tiktoken => encoder ?? advance(Infinity)!;
+
+/** whether the tokenizer is built (for tests) */
+export const tokenizerReady = (): boolean => encoder !== undefined;
 
 /** per message: role and separators, as chat formats frame a turn */
 const MESSAGE_OVERHEAD = 4;
@@ -46,9 +98,14 @@ export function estimateInputTokens(req: Pick<ChatRequest, 'system' | 'messages'
 }
 
 /**
- * Builds the tokenizer now (about 0.3 s of CPU, up to 3 s on a loaded machine) instead of in
- * the first request that needs an estimate, where it held back Anthropic's message_start.
+ * Builds the tokenizer now, in slices of the event loop (about 0.2 s of CPU in all), instead of
+ * in the first request that needs an estimate, where it held back Anthropic's message_start.
  */
 export function warmTokenizer(): void {
-  countTextTokens('warm');
+  if (encoder || warming) return;
+  warming = true;
+  const slice = () => {
+    if (!encoder && !advance(SLICE_MS)) setImmediate(slice).unref();
+  };
+  slice();
 }

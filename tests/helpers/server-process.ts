@@ -1,7 +1,8 @@
 /**
- * Runs cligate as its own process: `node --import tsx src/main.ts`, which is what `npm start`
- * execs; or `npm start` / `npm run dev` itself (`npm: 'start' | 'dev'`), in a process group of
- * its own as a terminal would start it, for tests of signals sent to npm or to the whole group.
+ * Runs cligate as its own process: `node --import tsx src/main.ts`, the sources as `npm run dev`
+ * runs them (`npm start` runs the same code bundled, scripts/start.js); or `npm start` /
+ * `npm run dev` itself (`npm: 'start' | 'dev'`), in a process group of its own as a terminal
+ * would start it, for tests of signals sent to npm or to the whole group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';

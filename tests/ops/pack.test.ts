@@ -25,7 +25,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 
 /** what the package is built and packed from (as in a clone; node_modules is this repo's) */
-const SOURCES = ['bin', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', '.env.example', 'src', 'public', 'sandbox', 'config'];
+const SOURCES = ['bin', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', '.env.example', 'src', 'public', 'sandbox', 'config'];
 
 let dir: string;
 let tarball: string;

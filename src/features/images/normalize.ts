@@ -4,9 +4,14 @@
  * anything else is a 400 that names what it is. Images over the size or dimension
  * limits are downscaled and re-encoded; BMP becomes PNG, TIFF JPEG (PNG if it has alpha).
  */
-import sharp, { type Sharp, type Metadata } from 'sharp';
+import type { Sharp, Metadata } from 'sharp';
 import { decode as decodeBmp } from 'bmp-ts';
 import { BadRequest } from '../../core/errors.js';
+
+type SharpFn = (typeof import('sharp'))['default'];
+let sharpLoaded: Promise<SharpFn> | undefined;
+/** sharp (libvips, native) is loaded by the first image: a server that never sees one does not pay its ~60 ms of start-up */
+const loadSharp = (): Promise<SharpFn> => (sharpLoaded ??= import('sharp').then((m) => m.default));
 
 export interface ImageLimits {
   maxBytes: number;
@@ -51,7 +56,7 @@ function at0(b: Buffer, ...bytes: number[]): boolean {
   return bytes.every((x, k) => b[k] === x);
 }
 
-function open(input: Buffer, kind: Kind): Sharp {
+function open(sharp: SharpFn, input: Buffer, kind: Kind): Sharp {
   if (kind !== 'bmp') return sharp(input, { animated: false, failOn: 'error' });
   const bmp = decodeBmp(input, { toRGBA: true });
   const img = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: 4 } });
@@ -67,9 +72,10 @@ export async function normalizeImage(input: Buffer, limits: ImageLimits, where: 
       code: 'unsupported_image_type',
     });
   }
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
-    meta = await open(input, kind).metadata();
+    meta = await open(sharp, input, kind).metadata();
   } catch (err) {
     throw new BadRequest(`${where} looks like ${kind.toUpperCase()} but cannot be decoded (${(err as Error).message}).`, {
       param: where,
@@ -85,7 +91,7 @@ export async function normalizeImage(input: Buffer, limits: ImageLimits, where: 
   let side = Math.min(limits.maxDimension, Math.max(width, height));
   const lossless = kind === 'png' || kind === 'gif' || kind === 'bmp' || (kind === 'tiff' && meta.hasAlpha === true);
   for (let attempt = 0; attempt < 12; attempt++) {
-    const base = open(input, kind).rotate().resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true });
+    const base = open(sharp, input, kind).rotate().resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true });
     const usePng = lossless && attempt === 0;
     const quality = Math.max(40, 85 - attempt * 10);
     const { data, info } = usePng

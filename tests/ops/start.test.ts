@@ -110,6 +110,8 @@ process.stdin.on('end', () => {
         CLAUDE_ALLOWED_TOOLS: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // a group of its own: a failed test still takes the server with npm
+      detached: true,
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let out = '';
@@ -147,7 +149,7 @@ process.stdin.on('end', () => {
       expect(out).toContain('"msg":"stopped"');
       expect(await readdir(tmp)).toEqual([]);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     }
   }, 120_000);
 });

@@ -1,106 +1,201 @@
 /**
- * bench/cli-overhead: the same prompt through cligate and through the bare
- * `claude -p` command, against the same instant fake upstream, alternating, and
- * prints medians and the ratio (target: cligate / bare <= 1.05). Then warm: a second
- * cligate with WARM_POOL_SIZE=1 answers from pre-started processes; its time to first
- * token is compared with the bare CLI's cold wall time (target <= 0.3).
+ * bench/cli-overhead: per CLI (Claude Code, the Gemini CLI, Qwen Code, Codex), the same prompt
+ * against the same instant fake upstream (it answers "pong"), four ways:
  *
- *   npm run bench:cli-overhead -- [runs=15] [thinkMs=2000]
+ * - bare cold: the CLI started with cligate's exact arguments, environment and sandbox template,
+ *   prompt on stdin, until it exits (wall time).
+ * - bare warm (the floor): the bare CLI started ahead, seen waiting on its stdin, then given the
+ *   prompt; time to the first line of its output that carries answer text.
+ * - cligate cold: a streamed chat completion through a cligate process (WARM_POOL_SIZE=0): time to
+ *   the first content chunk, and to the end.
+ * - cligate warm: the same through a cligate process with WARM_POOL_SIZE=1, each request made once
+ *   the shape's warm process is ready (/health warm.idle; the first request of the shape runs cold
+ *   and puts it in demand): time to the first content chunk, and to the end.
+ *
+ * Measurements take turns, each on a quiet machine (a warm process refilling is waited for first).
+ * Targets (issue 22): warm first token <= 0.15 x the bare CLI's cold wall, and <= the bare CLI's
+ * own warm figure + 10 ms. Where the bare warm floor itself is above 0.15 x cold wall, the CLI does
+ * most of its start-up after it has read its prompt, and no pre-started process can reach it: the
+ * output says so with the numbers.
+ *
+ *   npm run bench:cli-overhead -- [runs=7] [clis=claude,gemini,qwen,codex]
  */
 import { execa } from 'execa';
 import { startFakeAnthropic } from '../tests/fakes/anthropic.js';
-import { claudeTestEnv, CLAUDE_BIN } from '../tests/helpers/claude-env.js';
-import { spawnServer } from '../tests/helpers/server-process.js';
+import { startFakeGemini } from '../tests/fakes/gemini.js';
+import { startFakeOpenAI } from '../tests/fakes/openai.js';
+import { claudeTestEnv, codexTestEnv, geminiTestEnv, qwenTestEnv, CLAUDE_BIN, CODEX_BIN, GEMINI_BIN, QWEN_BIN } from '../tests/helpers/claude-env.js';
+import { spawnServer, type ServerProcess } from '../tests/helpers/server-process.js';
 import { claudeArgs, claudeEnv, claudeInput } from '../src/providers/claude/client.js';
+import { GEMINI_STDIN_HEAD, geminiArgs, geminiEnv } from '../src/providers/gemini/client.js';
+import { QWEN_STDIN_HEAD, qwenArgs, qwenEnv } from '../src/providers/qwen/client.js';
+import { codexArgs, codexEnv } from '../src/providers/codex/client.js';
 import { createSandbox, DEFAULT_TEMPLATE_DIR } from '../src/runtime/sandbox.js';
+import { runCli } from '../src/runtime/process.js';
+import { untilWaitingOnStdin } from '../src/runtime/stdin-wait.js';
 
-const RUNS = Number(process.argv[2] ?? 15);
-/** the pause between a client's turns (a coding client runs its tools, the user reads): the warm process boots meanwhile */
-const THINK_MS = Number(process.argv[3] ?? 2000);
+const RUNS = Number(process.argv[2] ?? 7);
+const ONLY = (process.argv[3] ?? 'claude,gemini,qwen,codex').split(',');
 const PROMPT = 'Reply with the word pong.';
-const MODEL = 'claude-sonnet-4-5';
+
+interface Cli {
+  name: string;
+  /** the sandbox template, and the name in cligate's providers */
+  cli: string;
+  command: string;
+  model: string;
+  args: string[];
+  env(base: Record<string, string>): Record<string, string>;
+  stdinHead: string;
+  stdin: string;
+  /** a line of its stdout that carries answer text */
+  answers(line: string): boolean;
+}
+
+const json = (line: string): any => {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+};
+/** stream-json (Claude Code, Qwen Code): a text delta, or an assistant message with text */
+const streamJsonText = (line: string) => {
+  const l = json(line);
+  if (l?.type === 'stream_event') return l.event?.type === 'content_block_delta' && l.event.delta?.type === 'text_delta' && !!l.event.delta.text;
+  return l?.type === 'assistant' && (l.message?.content ?? []).some((c: any) => c.type === 'text' && c.text);
+};
+
+const claudeIn = claudeInput(PROMPT, []);
+const CLIS: Cli[] = [
+  {
+    name: 'Claude Code',
+    cli: 'claude',
+    command: CLAUDE_BIN,
+    model: 'claude-sonnet-4-5',
+    args: [...claudeArgs({ model: 'claude-sonnet-4-5', allowedTools: ['WebSearch', 'WebFetch'] }), ...claudeIn.args],
+    env: claudeEnv,
+    stdinHead: '',
+    stdin: claudeIn.stdin,
+    answers: streamJsonText,
+  },
+  {
+    name: 'Gemini CLI',
+    cli: 'gemini',
+    command: GEMINI_BIN,
+    model: 'gemini-2.5-flash',
+    args: geminiArgs('gemini-2.5-flash'),
+    env: geminiEnv,
+    stdinHead: GEMINI_STDIN_HEAD,
+    stdin: PROMPT,
+    answers: (line) => {
+      const l = json(line);
+      return l?.type === 'message' && l.role === 'assistant' && !!l.content;
+    },
+  },
+  {
+    name: 'Qwen Code',
+    cli: 'qwen',
+    command: QWEN_BIN,
+    model: 'qwen3-coder-plus',
+    args: qwenArgs('qwen3-coder-plus', undefined),
+    env: qwenEnv,
+    stdinHead: QWEN_STDIN_HEAD,
+    stdin: PROMPT,
+    answers: streamJsonText,
+  },
+  {
+    name: 'Codex',
+    cli: 'codex',
+    command: CODEX_BIN,
+    model: 'gpt-5',
+    args: codexArgs('gpt-5', undefined),
+    env: codexEnv,
+    stdinHead: '',
+    stdin: PROMPT,
+    answers: (line) => {
+      const l = json(line);
+      return l?.type === 'item.completed' && l.item?.type === 'agent_message' && !!l.item.text;
+    },
+  },
+];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** a process seen ready is left this long before its prompt comes, bare or in cligate alike (a client's turn is seconds apart) */
+const SETTLE_MS = 300;
 
 async function main() {
-  const fake = await startFakeAnthropic({ reply: 'pong' });
-  const claude = await claudeTestEnv(fake.url);
+  const anthropic = await startFakeAnthropic({ reply: 'pong' });
+  const gemini = await startFakeGemini({ reply: 'pong' });
+  const openai = await startFakeOpenAI({ reply: 'pong' });
+  const base = await claudeTestEnv(anthropic.url);
+  Object.assign(base.env, await geminiTestEnv(base.home, gemini.url), await qwenTestEnv(base.home, openai.url), await codexTestEnv(base.home, openai.url));
+  const serverEnv = { ...base.env, CLAUDE_CLI_PATH: CLAUDE_BIN, GEMINI_CLI_PATH: GEMINI_BIN, QWEN_CLI_PATH: QWEN_BIN, CODEX_CLI_PATH: CODEX_BIN, LOG_LEVEL: 'info' };
+  const lines: string[] = [];
+  try {
+    for (const c of CLIS.filter((x) => ONLY.includes(x.cli))) lines.push(...(await benchOne(c, base.env, serverEnv)));
+  } finally {
+    await anthropic.close();
+    await gemini.close();
+    await openai.close();
+    await base.cleanup();
+  }
+  console.log(`\nruns each: ${RUNS}, prompt "${PROMPT}", instant fake upstreams answering "pong"; medians in ms [all runs]`);
+  for (const l of lines) console.log(l);
+}
 
-  const running = await spawnServer({ ...claude.env, CLAUDE_CLI_PATH: CLAUDE_BIN });
-  const server = running.child;
-  const url = `${running.url}/v1/chat/completions`;
+async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Record<string, string>): Promise<string[]> {
+  const env = c.env(baseEnv);
+  process.stderr.write(`${c.name}: `);
 
-  // the bare CLI gets exactly what cligate gives it: same args, env, sandbox template
-  const input = claudeInput(PROMPT, []);
-  const args = [...claudeArgs({ model: MODEL, allowedTools: ['WebSearch', 'WebFetch'] }), ...input.args];
-  const env = claudeEnv(claude.env);
-
-  const viaCligate = async () => {
-    const t0 = performance.now();
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }] }),
-    });
-    const body = (await res.json()) as { choices?: { message: { content: string } }[] };
-    if (body.choices?.[0]?.message.content !== 'pong') throw new Error(`unexpected answer ${JSON.stringify(body)}`);
-    return performance.now() - t0;
-  };
-  const bare = async () => {
-    const sandbox = await createSandbox(DEFAULT_TEMPLATE_DIR, 'claude');
+  const bareCold = async (): Promise<number> => {
+    const sandbox = await createSandbox(DEFAULT_TEMPLATE_DIR, c.cli);
     try {
       const t0 = performance.now();
-      const r = await execa(CLAUDE_BIN, args, { input: input.stdin, env, extendEnv: false, cwd: sandbox.path });
+      const r = await execa(c.command, c.args, { input: c.stdinHead + c.stdin, env: { ...env, TMPDIR: sandbox.path }, extendEnv: false, cwd: sandbox.path, reject: false });
       const ms = performance.now() - t0;
-      if (!r.stdout.includes('"result":"pong"')) throw new Error('bare CLI gave no answer');
+      if (!r.stdout.split('\n').some(c.answers)) throw new Error(`bare ${c.cli} gave no answer: ${r.stdout.slice(-300)} ${r.stderr.slice(-300)}`);
       return ms;
     } finally {
       await sandbox.cleanup();
     }
   };
 
-  // warm both paths once (file cache, JIT) before measuring
-  await viaCligate();
-  await bare();
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    if (i % 2 === 0) {
-      a.push(await viaCligate());
-      b.push(await bare());
-    } else {
-      b.push(await bare());
-      a.push(await viaCligate());
+  /** started ahead, seen waiting on stdin, then given the prompt: ms to its first answer line; and how long it booted */
+  const bareWarm = async (): Promise<{ ttft: number; boot: number }> => {
+    const sandbox = await createSandbox(DEFAULT_TEMPLATE_DIR, c.cli);
+    const ctl = new AbortController();
+    try {
+      const started = performance.now();
+      const run = runCli({ command: c.command, args: c.args, cwd: sandbox.path, env: { ...env, TMPDIR: sandbox.path }, holdStdin: true, ...(c.stdinHead ? { stdinHead: c.stdinHead } : {}), signal: ctl.signal, timeoutMs: 0 });
+      if (!(await untilWaitingOnStdin(run.pid!, AbortSignal.timeout(60_000), 5))) throw new Error(`bare ${c.cli} never waited on its stdin`);
+      const boot = performance.now() - started;
+      await sleep(SETTLE_MS);
+      const t0 = performance.now();
+      run.send(c.stdin, ctl.signal, 60_000);
+      let ttft = 0;
+      for await (const line of run.lines()) if (!ttft && c.answers(line)) ttft = performance.now() - t0;
+      await run.exit;
+      if (!ttft) throw new Error(`bare warm ${c.cli} gave no answer`);
+      return { ttft, boot };
+    } finally {
+      ctl.abort();
+      await sandbox.cleanup();
     }
-  }
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
-
-  // warm: time to the first token, and the whole answer, from a pre-started process
-  const warmServer = await spawnServer({ ...claude.env, CLAUDE_CLI_PATH: CLAUDE_BIN, WARM_POOL_SIZE: '1', WARM_POOL_IDLE: '600' });
-  const warmReady = async () => {
-    for (let i = 0; i < 400; i++) {
-      const h = (await (await fetch(`${warmServer.url}/health`)).json()) as { warm: { idle: number } };
-      if (h.warm.idle >= 1) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error('no warm process became ready');
   };
-  const think = () => new Promise((r) => setTimeout(r, THINK_MS));
-  const viaWarm = async (waitWarm = true): Promise<{ ttft: number; wall: number }> => {
-    if (waitWarm) {
-      await warmReady();
-      await think();
-    }
+
+  const viaCligate = async (s: ServerProcess): Promise<{ ttft: number; wall: number }> => {
     const t0 = performance.now();
-    const res = await fetch(`${warmServer.url}/v1/chat/completions`, {
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: PROMPT }] }),
+      body: JSON.stringify({ model: c.model, stream: true, messages: [{ role: 'user', content: PROMPT }] }),
     });
     let ttft = 0;
     let text = '';
@@ -109,32 +204,79 @@ async function main() {
       text += decoder.decode(chunk, { stream: true });
       if (!ttft && /"content":"[^"]/.test(text)) ttft = performance.now() - t0;
     }
-    if (!text.includes('pong')) throw new Error(`unexpected warm answer ${text.slice(0, 200)}`);
+    if (!text.includes('pong')) throw new Error(`unexpected answer from cligate (${c.cli}): ${text.slice(0, 300)}`);
     return { ttft, wall: performance.now() - t0 };
   };
-  await viaWarm(false); // the first one of the shape starts cold and puts the shape in demand
-  const warm: { ttft: number; wall: number }[] = [];
-  for (let i = 0; i < RUNS; i++) warm.push(await viaWarm());
-  const hits = ((await (await fetch(`${warmServer.url}/health`)).json()) as { warm: { hits: number } }).warm.hits;
-  if (hits < RUNS) throw new Error(`only ${hits} of ${RUNS} warm requests found a warm process`);
-  warmServer.child.kill('SIGTERM');
-  await warmServer.exited;
-  await fake.close();
-  await claude.cleanup();
 
-  const ma = median(a);
-  const mb = median(b);
-  const mt = median(warm.map((w) => w.ttft));
-  const mw = median(warm.map((w) => w.wall));
-  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
-  console.log(`runs each: ${RUNS} (alternating), prompt "${PROMPT}", instant fake upstream`);
-  console.log(`bare claude -p (cold)       median ${mb.toFixed(1)} ms   [${fmt(b)}]`);
-  console.log(`through cligate (cold)      median ${ma.toFixed(1)} ms   [${fmt(a)}]`);
-  console.log(`ratio cligate/bare          ${(ma / mb).toFixed(3)}   (target <= 1.05)   overhead ${(ma - mb).toFixed(1)} ms`);
-  console.log(`warm runs: ${THINK_MS} ms between a client's turns (the warm process boots meanwhile; npm run bench:cli-overhead -- runs thinkMs)`);
-  console.log(`cligate warm: first token   median ${mt.toFixed(1)} ms   [${fmt(warm.map((w) => w.ttft))}]`);
-  console.log(`cligate warm: whole answer  median ${mw.toFixed(1)} ms`);
-  console.log(`ratio warm first token / bare cold wall ${(mt / mb).toFixed(3)}   (target <= 0.3)`);
+  const health = async (s: ServerProcess) => (await (await fetch(`${s.url}/health`)).json()) as { warm: { idle: number; starting: number; hits: number; waited: number } };
+  const warmReady = async (s: ServerProcess) => {
+    for (let i = 0; i < 2400; i++) {
+      const h = await health(s);
+      if (h.warm.idle >= 1 && h.warm.starting === 0) return;
+      await sleep(25);
+    }
+    throw new Error(`no warm ${c.cli} process became ready`);
+  };
+
+  const cold = await spawnServer(serverEnv);
+  const warm = await spawnServer({ ...serverEnv, WARM_POOL_SIZE: '1', WARM_POOL_IDLE: '600' });
+  const r = { bareCold: [] as number[], bareWarm: [] as number[], boot: [] as number[], coldTtft: [] as number[], coldWall: [] as number[], warmTtft: [] as number[], warmWall: [] as number[] };
+  try {
+    // once each first (file cache, JIT); the warm server's first request puts the shape in demand
+    await bareCold();
+    await viaCligate(cold);
+    await viaCligate(warm);
+    for (let i = 0; i < RUNS; i++) {
+      await warmReady(warm);
+      await sleep(SETTLE_MS);
+      const w = await viaCligate(warm);
+      r.warmTtft.push(w.ttft);
+      r.warmWall.push(w.wall);
+      await warmReady(warm); // its refill boots before anything else is measured
+      const order = i % 2 === 0 ? ['bare', 'cligate'] : ['cligate', 'bare'];
+      for (const which of order) {
+        if (which === 'bare') r.bareCold.push(await bareCold());
+        else {
+          const x = await viaCligate(cold);
+          r.coldTtft.push(x.ttft);
+          r.coldWall.push(x.wall);
+        }
+      }
+      const b = await bareWarm();
+      r.bareWarm.push(b.ttft);
+      r.boot.push(b.boot);
+      process.stderr.write('.');
+    }
+    const h = await health(warm);
+    if (h.warm.hits < RUNS) throw new Error(`only ${h.warm.hits} of ${RUNS} warm requests found a ready warm process`);
+  } finally {
+    for (const s of [cold, warm]) {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
+    process.stderr.write('\n');
+  }
+
+  const bc = median(r.bareCold);
+  const bw = median(r.bareWarm);
+  const wt = median(r.warmTtft);
+  const pad = (s: string) => s.padEnd(44);
+  const out = [
+    ``,
+    `${c.name} (${c.cli}, ${c.model})`,
+    `  ${pad('bare cold wall')}${bc.toFixed(0).padStart(6)}   [${fmt(r.bareCold)}]`,
+    `  ${pad('bare warm floor: first answer line')}${bw.toFixed(0).padStart(6)}   [${fmt(r.bareWarm)}]   (booted until waiting on stdin: ${median(r.boot).toFixed(0)})`,
+    `  ${pad('cligate cold: first token / whole answer')}${median(r.coldTtft).toFixed(0).padStart(6)} / ${median(r.coldWall).toFixed(0)}   [${fmt(r.coldTtft)}]   (whole / bare cold wall ${(median(r.coldWall) / bc).toFixed(2)})`,
+    `  ${pad('cligate warm: first token / whole answer')}${wt.toFixed(0).padStart(6)} / ${median(r.warmWall).toFixed(0)}   [${fmt(r.warmTtft)}]`,
+    `  ${pad('warm first token / bare cold wall')}${(wt / bc).toFixed(3).padStart(6)}   target <= 0.15   ${wt / bc <= 0.15 ? 'PASS' : 'FAIL'}`,
+    `  ${pad('warm first token - bare warm floor')}${(wt - bw).toFixed(1).padStart(6)}   target <= 10 ms  ${wt - bw <= 10 ? 'PASS' : 'FAIL'}`,
+  ];
+  if (bw / bc > 0.15) {
+    out.push(
+      `  the bare CLI's own warm floor is ${(bw / bc).toFixed(2)} x its cold wall: ${c.cli} reads its prompt ${median(r.boot).toFixed(0)} ms after it starts and does the rest of its start-up (${bw.toFixed(0)} ms) after that, so no pre-started process can reach 0.15 x`,
+    );
+  }
+  return out;
 }
 
 main().catch((err) => {

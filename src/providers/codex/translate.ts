@@ -36,7 +36,8 @@ export class CodexStreamTranslator {
         return [{ type: 'keepalive' }];
       case 'turn.completed':
         this.done = line;
-        return [];
+        // the turn is over, no tool call can follow: what is held goes now, not once the process has exited (~100 ms later)
+        return this.failed ? [] : this.answer.flush();
       case 'turn.failed':
         this.failed = line.error?.message ?? 'turn failed';
         return [];

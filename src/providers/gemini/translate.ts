@@ -40,7 +40,8 @@ export class GeminiStreamTranslator {
         return [{ type: 'keepalive' }];
       case 'result':
         this.result = line;
-        return [];
+        // the answer is complete: what is held goes now, not once the process has exited (~100 ms later)
+        return line.status === 'success' ? this.answer.flush() : [];
       default:
         return [{ type: 'keepalive' }];
     }

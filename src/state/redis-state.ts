@@ -75,7 +75,9 @@ export class RedisState implements SharedState {
     sub.on('error', () => {});
     try {
       await Promise.all([client.connect(), sub.connect()]);
-      await client.ping();
+      // a frozen server accepts the connection and answers nothing
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer to PING within 5 s')), 5_000)))]).finally(() => clearTimeout(timer));
     } catch (err) {
       client.disconnect();
       sub.disconnect();

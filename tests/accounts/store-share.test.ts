@@ -41,7 +41,7 @@ async function shared(): Promise<ResilientState> {
   return s;
 }
 
-const account = (id: string, extra: object = {}) => ({ id, provider: 'kiro', credentials: { refresh_token: `rt-${id}` }, ...extra });
+const account = (id: string, extra: object = {}) => ({ id, provider: 'kiro', enabled: true, weight: 100, credentials: { refresh_token: `rt-${id}` }, ...extra });
 const view = (s: AccountStore) => s.accounts().map((a) => `${a.id}:${a.weight}:${a.label ?? ''}`);
 
 async function fileStore(accounts: object[], mtime?: Date): Promise<AccountStore> {

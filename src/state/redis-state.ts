@@ -64,7 +64,7 @@ export class RedisState implements SharedState {
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
-      retryStrategy: (times: number) => Math.min(times * 100, 1_000),
+      retryStrategy: (times: number) => Math.min(times * 50, 500),
       connectTimeout: 5_000,
       lazyConnect: true,
     };

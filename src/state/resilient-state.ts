@@ -269,8 +269,9 @@ export class ResilientState implements SharedState {
       if (!this.announced) {
         this.since = Date.now();
         this.answeredLocally = 0;
+        // what went wrong first; the probes' own errors follow
+        this.reason = message(err);
       }
-      this.reason = message(err);
       this.log.debug({ redis: 'unanswered', reason: this.reason }, 'Redis did not answer: answering from this instance until it does');
     }
     this.probeSoon(0);
@@ -306,11 +307,10 @@ export class ResilientState implements SharedState {
     try {
       await within(this.remote.ping(), this.deadlineMs, 'Redis ping');
     } catch (err) {
-      this.reason = message(err);
       if (!this.announced && Date.now() - this.since >= this.graceMs) {
         this.announced = true;
         this.log.warn(
-          { event: 'shared-state-degraded', redis: 'degraded', reason: this.reason, deadlineMs: this.deadlineMs },
+          { event: 'shared-state-degraded', redis: 'degraded', reason: this.reason, probe: message(err), deadlineMs: this.deadlineMs },
           'Redis unreachable: this instance runs on its own memory until it returns (rate limits count per instance, account health and tokens stay local, changes are kept and published when Redis is back)',
         );
       }
@@ -394,7 +394,7 @@ export class ResilientState implements SharedState {
     }
     const out: Record<string, number> = replayed ? { replayed } : {};
     for (const { hook } of this.hooks) {
-      for (const [k, n] of Object.entries((await hook(this.direct, why)) ?? {})) out[k] = (out[k] ?? 0) + n;
+      for (const [k, n] of Object.entries((await hook(this.direct, why)) ?? {})) if (n) out[k] = (out[k] ?? 0) + n;
     }
     return out;
   }

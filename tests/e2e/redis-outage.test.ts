@@ -203,10 +203,12 @@ describe.skipIf(!available)('two instances through Redis outages', () => {
     // an outage, not a blip: each instance has said so (a gap shorter than a second is resynced without a line)
     for (const s of [a, b]) await expect.poll(() => events(s, 'shared-state-degraded').length, { timeout: 10_000 }).toBe(2);
     await redis.start();
+    const back = performance.now();
     await expect.poll(async () => [await health(a), await health(b)], { timeout: 10_000 }).toEqual(['ok', 'ok']);
     const view = async (s: ServerProcess) => (await stored(s)).accounts.map((x) => `${x.id}:${x.weight}:${x.label ?? ''}`).sort();
     await expect.poll(() => view(a), { timeout: 5_000 }).toEqual(['o-four:100:', 'o-one:7:', 'o-three:100:', 'o-two:100:changed on B']);
     await expect.poll(() => view(b), { timeout: 5_000 }).toEqual(await view(a));
+    console.log(`Redis back empty: both instances resynced, files equal, within ${(performance.now() - back).toFixed(0)} ms (polled)`);
     expect(await redisKeys('accounts:account:*')).toEqual(['accounts:account:o-four', 'accounts:account:o-one', 'accounts:account:o-three', 'accounts:account:o-two']);
     expect(await redisKeys('accounts:meta')).toEqual(['accounts:meta']);
     expect(await redisKeys('health:kiro:*')).toContain('health:kiro:o-three');

@@ -245,7 +245,7 @@ export class ResilientState implements SharedState {
     this.closed = true;
     clearInterval(this.heartbeat);
     clearTimeout(this.probeTimer);
-    await this.busy?.catch(() => {});
+    // a check or resync still running fails with the connections; its errors are its own to catch
     await this.local.close();
     await this.remote.close();
   }

@@ -1,6 +1,6 @@
 /** The account store: atomic writes that survive a kill, first-run example, validation, masking. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -67,21 +67,23 @@ describe('AccountStore', () => {
       }`;
     let checked = 0;
     for (let round = 0; round < 6; round++) {
+      const before = (await stat(file).catch(() => undefined))?.mtimeMs ?? 0;
       const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: 'ignore' });
-      await sleep(400 + round * 37);
+      // the writer is writing once its first file is in (a loaded machine takes its time to start it), then killed at some point of a later write
+      await expect.poll(async () => (await stat(file).catch(() => undefined))?.mtimeMs ?? 0, { timeout: 60_000, interval: 20 }).toBeGreaterThan(before);
+      await sleep(5 + round * 37);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       const text = await readFile(file, 'utf8').catch(() => '');
-      if (!text) continue; // killed before the first rename: no file yet, which is fine
       const parsed = JSON.parse(text) as { pad: string };
       expect(parsed.pad).toMatch(/^(\d)\1*$/);
       expect(parsed.pad.length).toBe(2_000_000);
       checked++;
     }
-    expect(checked).toBeGreaterThan(0);
+    expect(checked).toBe(6);
     await AccountStore.open(dir);
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-  });
+  }, 240_000);
 
   it('masking hides every credential and a proxy password', () => {
     const masked = maskAccount({

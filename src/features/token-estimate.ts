@@ -9,15 +9,15 @@ import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import type { ChatRequest, ContentPart } from '../core/request.js';
 
 /**
- * js-tiktoken's lookup tables (fields its constructor fills; not in its type declarations).
- * Its constructor takes 0.3–0.5 s of CPU in one piece (more on a loaded machine), which held
- * back whatever request came first after the server started listening, /health included; the
- * tables are filled here instead, the same entries (tests/features/token-estimate.test.ts
- * compares the encodings), in slices between which the event loop serves requests.
+ * js-tiktoken's lookup table for encoding (a field its constructor fills; not in its type
+ * declarations). Its constructor takes 0.3–0.5 s of CPU in one piece (more on a loaded machine),
+ * which held back whatever request came first after the server started listening, /health
+ * included; the table is filled here instead, the same entries (tests/features/token-estimate.test.ts
+ * compares the encodings), in slices between which the event loop serves requests. Only
+ * encode() is used: decode()'s table (textMap, ~8 MB of small buffers) is left empty.
  */
 interface Tables {
   rankMap: Map<string, number>;
-  textMap: Map<number, Uint8Array>;
 }
 
 /** a slice of the build: this long at most before other work gets a turn */
@@ -37,11 +37,11 @@ function* rankEntries(bpeRanks: string): Generator<[number, string]> {
   }
 }
 
-/** fills the tables for up to `budgetMs`; the encoder once they are complete */
+/** fills the table for up to `budgetMs`; the encoder once it is complete */
 function advance(budgetMs: number): Tiktoken | undefined {
   building ??= { tk: new Tiktoken({ ...cl100k, bpe_ranks: '' }), entries: rankEntries(cl100k.bpe_ranks) };
   const { tk, entries } = building;
-  const { rankMap, textMap } = tk as unknown as Tables;
+  const { rankMap } = tk as unknown as Tables;
   const until = performance.now() + budgetMs;
   for (let n = 1; ; n++) {
     const next = entries.next();
@@ -50,9 +50,7 @@ function advance(budgetMs: number): Tiktoken | undefined {
       return (encoder = tk);
     }
     const [rank, token] = next.value;
-    const bytes = Buffer.from(token, 'base64');
-    rankMap.set(bytes.join(','), rank);
-    textMap.set(rank, bytes);
+    rankMap.set(Buffer.from(token, 'base64').join(','), rank);
     if (n % 512 === 0 && performance.now() > until) return undefined;
   }
 }

@@ -1,10 +1,8 @@
 /**
  * bench/lifecycle: the figures behind issue 19, measured from outside the process.
  *
- * - start-up: spawn to the first 200 from /health, alternating: `npm start` (execs
- *   `node --import tsx src/main.ts`), that node command alone, the former start command
- *   `tsx src/main.ts`, and the compiled `node dist/main.js` (the Docker image's CMD; only
- *   when dist/ is built);
+ * - start-up: bench/startup (spawn to the first 200 from /health: `npm start`, the Docker
+ *   image's command, and the start commands before issue 22 for scale);
  * - drain through `npm start`: SIGTERM to npm with nothing running (to npm's exit), and with a
  *   stream open past SHUTDOWN_GRACE (to its terminal error event, and to npm's exit);
  * - a slow model (a token a second) behind the real claude CLI with its default tools: the first
@@ -15,14 +13,14 @@
  *   npm run bench:lifecycle -- [runs=5]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startFakeAnthropic, type FakeAnthropic } from '../tests/fakes/anthropic.js';
-import { claudeTestEnv, CLAUDE_BIN, ROOT } from '../tests/helpers/claude-env.js';
+import { claudeTestEnv, CLAUDE_BIN } from '../tests/helpers/claude-env.js';
 import { spawnServer } from '../tests/helpers/server-process.js';
+import { runStartupBench } from './startup.js';
 import { claudeArgs, claudeEnv, claudeInput } from '../src/providers/claude/client.js';
 import { createSandbox, DEFAULT_TEMPLATE_DIR } from '../src/runtime/sandbox.js';
 
@@ -34,43 +32,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const ms = (x: number) => `${Math.round(x)} ms`;
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const exitOf = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())));
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function startup(env: Record<string, string>) {
-  const commands: [string, string, string[]][] = [
-    ['npm start', 'npm', ['start']],
-    ['node --import tsx src/main.ts', process.execPath, ['--import', 'tsx', 'src/main.ts']],
-    ['tsx src/main.ts (before)', path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts']],
-  ];
-  if (existsSync(path.join(ROOT, 'dist/main.js'))) commands.push(['node dist/main.js (image)', process.execPath, ['dist/main.js']]);
-  const times = new Map<string, number[]>(commands.map(([n]) => [n, []]));
-  for (let i = 0; i < RUNS; i++) {
-    for (const [name, cmd, args] of commands) {
-      const port = await freePort();
-      const t0 = performance.now();
-      const child = spawn(cmd, args, { cwd: ROOT, env: { ...env, npm_config_update_notifier: 'false', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore', detached: true });
-      for (;;) {
-        const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-        if (ok) break;
-        await sleep(10);
-      }
-      times.get(name)!.push(performance.now() - t0);
-      process.kill(-child.pid!, 'SIGTERM');
-      await exitOf(child);
-    }
-  }
-  console.log(`\nstart-up, spawn to the first /health 200 (median of ${RUNS}, alternating):`);
-  for (const [name, t] of times) console.log(`  ${name.padEnd(32)} ${ms(median(t))}   [${t.map(Math.round).join(' ')}]`);
-}
 
 async function drain(fake: FakeAnthropic, env: Record<string, string>) {
   console.log('\ndrain through npm start (SIGTERM to the npm process):');
@@ -196,7 +158,7 @@ async function main() {
   const dataHome = await mkdtemp(path.join(os.tmpdir(), 'cligate-bench-'));
   const env = { ...claude.env, DATA_DIR: path.join(dataHome, 'data') };
   try {
-    await startup(env);
+    await runStartupBench(RUNS);
     await drain(fake, env);
     await firstToken(fake, env, claude.home);
     await bodies(env);

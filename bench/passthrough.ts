@@ -1,21 +1,36 @@
 /**
- * bench/passthrough: the HTTP path's cost. A fast fake OpenAI upstream is measured
- * directly, through cligate's openai-compatible provider, through a peer gateway from
- * npm (@portkey-ai/gateway, pointed at the same upstream), and through a bare node relay
- * (bench/lib/bare-proxy.mjs: the floor, what one more node hop costs on this machine),
- * side by side in one run:
+ * bench/passthrough: the HTTP path's cost, side by side in one run, every target in front of
+ * the same fast fake OpenAI upstream (bench/lib/fast-upstream.mjs):
  *
- *  1. added latency: sequential requests (concurrency 1) taking turns between the three,
- *     timed with hrtime to the last byte: p50/p99 per target and minus the direct path;
- *  2. throughput: autocannon at fixed concurrency levels, requests per second and
- *     latency percentiles, non-stream and stream.
+ *  OpenAI path (POST /v1/chat/completions in, OpenAI chat out)
+ *   - direct: the upstream itself;
+ *   - bare: a bare node relay (bench/lib/bare-proxy.mjs), the floor: what one more node hop
+ *     costs on this machine;
+ *   - cligate: its openai-compatible provider, run as `npm start` runs it (scripts/start.js);
+ *   - portkey: @portkey-ai/gateway from npm, the peer on this path;
+ *  Anthropic path (POST /v1/messages in, OpenAI chat out: Claude Code in front of another model)
+ *   - cligate-anthropic: cligate's Anthropic surface → openai-compatible provider;
+ *   - ccr: @musistudio/claude-code-router 2.0.0 (`ccr start`, its config.json under a
+ *     temporary HOME naming the same upstream; logging off, its most favourable setting), the
+ *     peer Claude Code users pick for this path.
+ *
+ *  1. added latency: sequential requests (concurrency 1), targets taking turns, timed with
+ *     hrtime to the last byte: p50/p99 per target and minus the direct path;
+ *  2. throughput: autocannon at concurrency 1/16/64, ROUNDS rounds with the targets taking
+ *     turns (the order rotating), the median round per target: requests per second, and the
+ *     p50/p99 of that round's response times (each response timed to the microsecond).
  *
  *   npm run bench:passthrough -- [seconds=5] [probes=1500] [rounds=3]
- * Targets: added p50 <= 0.5 ms; cligate throughput >= 2x the peer's. The bare relay's own
- * added latency shows how much of any hop is this machine's (process wake-ups on a VM).
+ *
+ * Targets (issue 22), printed at the end with their measured values, PASS or FAIL:
+ *   - Anthropic path: cligate ≥ 3 × ccr's requests per second at c16 and c64, and a lower p50 at
+ *     c1, c16 and c64, non-stream and stream;
+ *   - OpenAI path: cligate ≥ 3 × Portkey's requests per second at c16 and c64 (Portkey cannot
+ *     stream on Node 20: reported as n/a).
+ * A peer that cannot serve its path at all fails the run (its configuration is wrong).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -24,121 +39,224 @@ import { freePort, waitUntilUp } from '../tests/helpers/net.js';
 const SECONDS = Number(process.argv[2] ?? 5);
 const PROBES = Number(process.argv[3] ?? 1500);
 const ROUNDS = Number(process.argv[4] ?? 3);
-const CONCURRENCY = [1, 16, 64];
+const CONCURRENCY = [1, 16, 64] as const;
 const ROOT = path.resolve(import.meta.dirname, '..');
+const RPS_FACTOR = 3;
+/** the levels the requests-per-second targets are set at */
+const RPS_LEVELS = ['c16', 'c64'];
+
+type Dialect = 'openai' | 'anthropic';
+type Name = 'direct' | 'bare' | 'cligate' | 'portkey' | 'cligate-anthropic' | 'ccr';
+interface Target {
+  dialect: Dialect;
+  url: string;
+  headers: Record<string, string>;
+}
+interface Cell {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const BODY: Record<Dialect, (stream: boolean) => string> = {
+  openai: (stream) => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'user', content: 'Say hello.' }] }),
+  anthropic: (stream) => JSON.stringify({ model: 'bench-model', max_tokens: 64, stream, messages: [{ role: 'user', content: 'Say hello.' }] }),
+};
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
+const round3 = (x: number) => +x.toFixed(3);
+const portOf = (child: ChildProcess) => new Promise<number>((r) => child.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
 
 async function main() {
-  const upstream = spawn(process.execPath, [path.join(ROOT, 'bench/lib/fast-upstream.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const upPort = await new Promise<number>((r) => upstream.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
-  const upBase = `http://127.0.0.1:${upPort}/v1`;
-
   const home = await mkdtemp(path.join(os.tmpdir(), 'cligate-bench-'));
-  const cgPort = await freePort();
-  // as `npm start` runs it, defaults kept (usage and history recorded, request log at warn so the terminal stays quiet)
-  const cligateProc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { HOME: home, PATH: process.env.PATH ?? '', PORT: String(cgPort), HOST: '127.0.0.1', DATA_DIR: path.join(home, 'data'), LOG_LEVEL: 'warn', RATE_LIMIT_ENABLED: 'false', OPENAI_COMPATIBLE_BASE_URL: upBase, OPENAI_COMPATIBLE_MODELS: 'bench-model' },
-  });
-  const cligate = { url: `http://127.0.0.1:${cgPort}` };
-  await waitUntilUp(`${cligate.url}/health`, 'cligate');
-
-  const bare = spawn(process.execPath, [path.join(ROOT, 'bench/lib/bare-proxy.mjs'), `${upBase}/chat/completions`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const barePort = await new Promise<number>((r) => bare.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
-
-  const pkPort = await freePort();
-  const portkey = spawn(process.execPath, [path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${pkPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  portkey.stdout!.resume();
-  portkey.stderr!.resume();
-  await waitUntilUp(`http://127.0.0.1:${pkPort}/`, 'portkey');
-
+  const children: ChildProcess[] = [];
+  const start = (args: string[], opts: Parameters<typeof spawn>[2] = {}) => {
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
+    children.push(c);
+    return c;
+  };
   try {
-    await measure();
+    const upstream = start([path.join(ROOT, 'bench/lib/fast-upstream.mjs')]);
+    const upBase = `http://127.0.0.1:${await portOf(upstream)}/v1`;
+
+    // cligate as `npm start` runs it, defaults kept (usage and history recorded, request log at warn so the terminal stays quiet)
+    const cgPort = await freePort();
+    start([path.join(ROOT, 'scripts/start.js')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { HOME: home, PATH: process.env.PATH ?? '', PORT: String(cgPort), HOST: '127.0.0.1', DATA_DIR: path.join(home, 'data'), LOG_LEVEL: 'warn', RATE_LIMIT_ENABLED: 'false', OPENAI_COMPATIBLE_BASE_URL: upBase, OPENAI_COMPATIBLE_MODELS: 'bench-model' },
+    });
+    const cligate = `http://127.0.0.1:${cgPort}`;
+
+    const bare = start([path.join(ROOT, 'bench/lib/bare-proxy.mjs'), `${upBase}/chat/completions`]);
+    const barePort = await portOf(bare);
+
+    const pkPort = await freePort();
+    const portkey = start([path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${pkPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    portkey.stdout!.resume();
+    portkey.stderr!.resume();
+
+    // claude-code-router reads ~/.claude-code-router/config.json (and keeps a pid file there, a count in TMPDIR)
+    const ccrHome = path.join(home, 'ccr');
+    const ccrPort = await freePort();
+    await mkdir(path.join(ccrHome, '.claude-code-router'), { recursive: true });
+    await mkdir(path.join(ccrHome, 'tmp'));
+    const ccrConfig = {
+      LOG: false,
+      HOST: '127.0.0.1',
+      PORT: ccrPort,
+      APIKEY: '',
+      API_TIMEOUT_MS: 600000,
+      Providers: [{ name: 'bench', api_base_url: `${upBase}/chat/completions`, api_key: 'x', models: ['bench-model'] }],
+      Router: { default: 'bench,bench-model' },
+    };
+    await writeFile(path.join(ccrHome, '.claude-code-router', 'config.json'), JSON.stringify(ccrConfig, null, 2));
+    const ccr = start([path.join(ROOT, 'node_modules/@musistudio/claude-code-router/dist/cli.js'), 'start'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { HOME: ccrHome, TMPDIR: path.join(ccrHome, 'tmp'), PATH: process.env.PATH ?? '' },
+    });
+    ccr.stdout!.resume();
+    ccr.stderr!.resume();
+
+    await waitUntilUp(`${cligate}/health`, 'cligate');
+    await waitUntilUp(`http://127.0.0.1:${pkPort}/`, 'portkey');
+    await waitUntilUp(`http://127.0.0.1:${ccrPort}/`, 'claude-code-router');
+
+    const json = { 'content-type': 'application/json', authorization: 'Bearer x' };
+    const targets: Record<Name, Target> = {
+      direct: { dialect: 'openai', url: `${upBase}/chat/completions`, headers: json },
+      bare: { dialect: 'openai', url: `http://127.0.0.1:${barePort}/`, headers: json },
+      cligate: { dialect: 'openai', url: `${cligate}/v1/chat/completions`, headers: json },
+      portkey: { dialect: 'openai', url: `http://127.0.0.1:${pkPort}/v1/chat/completions`, headers: { ...json, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upBase } },
+      'cligate-anthropic': { dialect: 'anthropic', url: `${cligate}/v1/messages`, headers: { 'content-type': 'application/json', 'x-api-key': 'x', 'anthropic-version': '2023-06-01' } },
+      ccr: { dialect: 'anthropic', url: `http://127.0.0.1:${ccrPort}/v1/messages`, headers: { 'content-type': 'application/json', 'x-api-key': 'x', 'anthropic-version': '2023-06-01' } },
+    };
+    await measure(targets);
   } finally {
-    portkey.kill('SIGTERM');
-    bare.kill('SIGTERM');
-    upstream.kill('SIGTERM');
-    cligateProc.kill('SIGTERM');
-    await new Promise((r) => cligateProc.once('exit', r));
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
     await rm(home, { recursive: true, force: true });
   }
+}
 
-  async function measure() {
-    const targets = {
-      direct: { url: `${upBase}/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
-      cligate: { url: `${cligate.url}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
-      portkey: { url: `http://127.0.0.1:${pkPort}/v1/chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer x', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upBase } },
-      bare: { url: `http://127.0.0.1:${barePort}/`, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
-    } as const;
-    type Target = keyof typeof targets;
-    const body = (stream: boolean) => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'user', content: 'Say hello.' }] });
+async function measure(targets: Record<Name, Target>) {
+  const names = Object.keys(targets) as Name[];
+  const report: Record<string, unknown> = { seconds: SECONDS, probes: PROBES, rounds: ROUNDS, node: process.version, cores: os.availableParallelism() };
+  const verdicts: string[] = [];
+  let peerBroken = false;
 
-    const report: Record<string, unknown> = { seconds: SECONDS, probes: PROBES, rounds: ROUNDS, node: process.version };
-    for (const stream of [false, true]) {
-      const mode = stream ? 'stream' : 'json';
-      const payload = body(stream);
-      // a target that cannot serve this mode is reported, and left out of it
-      const working: Target[] = [];
-      for (const name of Object.keys(targets) as Target[]) {
-        const r = await fetch(targets[name].url, { method: 'POST', headers: targets[name].headers, body: payload });
-        const text = await r.text();
-        if (r.status === 200 && text.includes('Hello')) working.push(name);
-        else {
-          report[`${name}-${mode}-failure`] = `HTTP ${r.status} ${text.slice(0, 200)}`;
-          console.log(`${name} cannot serve ${mode}: HTTP ${r.status} ${text.slice(0, 200)}`);
-        }
-      }
-      // 1. added latency, one request at a time, targets taking turns
-      const times: Record<Target, number[]> = { direct: [], cligate: [], portkey: [], bare: [] };
-      for (let i = 0; i < PROBES + 200; i++) {
-        for (const name of working) {
-          const t = targets[name];
-          const t0 = process.hrtime.bigint();
-          const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload });
-          await r.arrayBuffer();
-          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-          if (i >= 200) times[name].push(ms); // the first 200 warm up
-        }
-      }
-      const latency = Object.fromEntries(working.map((n) => [n, { p50: +pct(times[n], 50).toFixed(3), p99: +pct(times[n], 99).toFixed(3) }])) as Partial<Record<Target, { p50: number; p99: number }>>;
-      const added = Object.fromEntries(
-        working.filter((n) => n !== 'direct').map((n) => [n, { p50: +(latency[n]!.p50 - latency.direct!.p50).toFixed(3), p99: +(latency[n]!.p99 - latency.direct!.p99).toFixed(3) }]),
-      ) as Partial<Record<Target, { p50: number; p99: number }>>;
-
-      // 2. throughput at fixed concurrency: ROUNDS rounds, targets taking turns (the order
-      // rotating), the median round per target: a slow spell of this shared machine then
-      // falls on every target alike rather than on whichever cell it happened to hit
-      const throughput: Record<string, Record<Target, { rps: number; p50: number; p99: number; errors: number }>> = {};
-      for (const c of CONCURRENCY) {
-        const rounds: Record<Target, { rps: number; p50: number; p99: number; errors: number }[]> = { direct: [], cligate: [], portkey: [], bare: [] };
-        for (let round = 0; round < ROUNDS; round++) {
-          const order = working.map((_, i) => working[(i + round) % working.length]!);
-          for (const name of order) {
-            const t = targets[name];
-            const r = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body: payload, connections: c, duration: SECONDS });
-            rounds[name].push({ rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx });
-          }
-        }
-        throughput[`c${c}`] = Object.fromEntries(working.map((n) => [n, [...rounds[n]].sort((a, b) => a.rps - b.rps)[Math.floor(ROUNDS / 2)]!])) as Record<Target, { rps: number; p50: number; p99: number; errors: number }>;
-      }
-      const ratios = Object.fromEntries(Object.entries(throughput).map(([c, v]) => [c, v.portkey ? +(v.cligate.rps / v.portkey.rps).toFixed(2) : null]));
-      // what cligate costs beyond the unavoidable hop (the bare relay)
-      const beyondBare = latency.bare && latency.cligate ? { p50: +(latency.cligate.p50 - latency.bare.p50).toFixed(3), p99: +(latency.cligate.p99 - latency.bare.p99).toFixed(3) } : null;
-      report[mode] = { latencyMs: latency, addedMs: added, cligateBeyondBareMs: beyondBare, throughput, cligateOverPortkey: ratios };
-      console.log(`\n== ${mode} ==`);
-      console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
-      console.log(`added ms: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
-      if (beyondBare) console.log(`cligate beyond the bare relay: p50 ${beyondBare.p50} ms, p99 ${beyondBare.p99} ms`);
-      for (const [c, v] of Object.entries(throughput)) {
-        console.log(`${c.padEnd(4)} rps  ${working.map((n) => `${n} ${v[n].rps} (p50 ${v[n].p50} ms, errors ${v[n].errors})`).join('  ')}  cligate/portkey ${ratios[c] ?? 'n/a'}`);
+  for (const stream of [false, true]) {
+    const mode = stream ? 'stream' : 'json';
+    const payload = (n: Name) => BODY[targets[n].dialect](stream);
+    // a target that cannot serve this mode is reported, and left out of it
+    const working: Name[] = [];
+    for (const name of names) {
+      const t = targets[name];
+      const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload(name) });
+      const text = await r.text();
+      const shaped = t.dialect === 'anthropic' ? text.includes(stream ? 'event: message_stop' : '"type":"message"') : text.includes(stream ? 'data: [DONE]' : '"chat.completion"');
+      if (r.status === 200 && text.includes('Hello') && shaped) working.push(name);
+      else {
+        report[`${name}-${mode}-failure`] = `HTTP ${r.status} ${text.slice(0, 200)}`;
+        console.log(`${name} cannot serve ${mode}: HTTP ${r.status} ${text.slice(0, 200)}`);
+        // Portkey's streams fail on Node 20 (known); cligate or ccr failing means a broken set-up
+        if (name !== 'portkey') peerBroken = true;
       }
     }
-    console.log(`\nPASSTHROUGH ${JSON.stringify(report)}`);
+
+    // 1. added latency, one request at a time, targets taking turns
+    const times = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+    for (let i = 0; i < PROBES + 200; i++) {
+      for (const name of working) {
+        const t = targets[name];
+        const t0 = process.hrtime.bigint();
+        const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload(name) });
+        await r.arrayBuffer();
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (i >= 200) times[name].push(ms); // the first 200 warm up
+      }
+    }
+    const latency = Object.fromEntries(working.map((n) => [n, { p50: round3(pct(times[n], 50)), p99: round3(pct(times[n], 99)) }])) as Partial<Record<Name, { p50: number; p99: number }>>;
+    const added = Object.fromEntries(
+      working.filter((n) => n !== 'direct').map((n) => [n, { p50: round3(latency[n]!.p50 - latency.direct!.p50), p99: round3(latency[n]!.p99 - latency.direct!.p99) }]),
+    ) as Partial<Record<Name, { p50: number; p99: number }>>;
+
+    // 2. throughput at fixed concurrency: ROUNDS rounds, targets taking turns (the order
+    // rotating), the median round per target: a slow spell of this shared machine then falls
+    // on every target alike rather than on whichever cell it happened to hit
+    const throughput: Record<string, Partial<Record<Name, Cell>>> = {};
+    for (const c of CONCURRENCY) {
+      const rounds = Object.fromEntries(names.map((n) => [n, [] as Cell[]])) as Record<Name, Cell[]>;
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = working.map((_, i) => working[(i + round) % working.length]!);
+        for (const name of order) {
+          const t = targets[name];
+          const responseMs: number[] = [];
+          const r = await new Promise<autocannon.Result>((resolve, reject) => {
+            const run = autocannon({ url: t.url, method: 'POST', headers: t.headers, body: payload(name), connections: c, duration: SECONDS }, (err, result) => (err ? reject(err) : resolve(result)));
+            // each 2xx response's time, to the microsecond (autocannon's own percentiles are whole milliseconds)
+            run.on('response', (_client, status, _bytes, ms) => {
+              if (status >= 200 && status < 300) responseMs.push(ms);
+            });
+          });
+          rounds[name].push({ rps: Math.round(r.requests.average), p50: round3(pct(responseMs, 50)), p99: round3(pct(responseMs, 99)), errors: r.errors + r.non2xx });
+        }
+      }
+      throughput[`c${c}`] = Object.fromEntries(working.map((n) => [n, [...rounds[n]].sort((a, b) => a.rps - b.rps)[Math.floor(ROUNDS / 2)]!]));
+    }
+
+    const ratio = (a: Name, b: Name) => Object.fromEntries(Object.entries(throughput).map(([c, v]) => [c, v[a] && v[b] ? +(v[a]!.rps / v[b]!.rps).toFixed(2) : null]));
+    const cligateOverPortkey = ratio('cligate', 'portkey');
+    const cligateOverCcr = ratio('cligate-anthropic', 'ccr');
+    const cligateOverBare = ratio('cligate', 'bare');
+    // what cligate costs beyond the unavoidable hop (the bare relay)
+    const beyondBare = latency.bare && latency.cligate ? { p50: round3(latency.cligate.p50 - latency.bare.p50), p99: round3(latency.cligate.p99 - latency.bare.p99) } : null;
+    report[mode] = { latencyMs: latency, addedMs: added, cligateBeyondBareMs: beyondBare, throughput, cligateOverPortkey, cligateAnthropicOverCcr: cligateOverCcr, cligateOverBare };
+
+    console.log(`\n== ${mode} ==`);
+    console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
+    console.log(`added ms over direct: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
+    if (beyondBare) console.log(`cligate beyond the bare relay: p50 ${beyondBare.p50} ms, p99 ${beyondBare.p99} ms`);
+    for (const [c, v] of Object.entries(throughput)) {
+      console.log(`${c.padEnd(4)} ${working.map((n) => `${n} ${v[n]!.rps} rps (p50 ${v[n]!.p50} ms, errors ${v[n]!.errors})`).join('  ')}`);
+    }
+
+    // the targets, each with its measured value beside its peer's
+    const line = (s: string) => verdicts.push(`${mode.padEnd(6)} ${s}`);
+    for (const c of Object.keys(throughput)) {
+      const cg = throughput[c]!['cligate-anthropic'];
+      const peer = throughput[c]!.ccr;
+      if (!cg || !peer) {
+        line(`${c.padEnd(3)} anthropic path: cligate ${cg ? `${cg.rps} rps` : 'cannot serve'} vs ccr ${peer ? `${peer.rps} rps` : 'cannot serve'}: FAIL`);
+        continue;
+      }
+      const r = cligateOverCcr[c]!;
+      const rpsVerdict = RPS_LEVELS.includes(c) ? ` (target ≥ ${RPS_FACTOR}×: ${r >= RPS_FACTOR ? 'PASS' : 'FAIL'})` : '';
+      line(
+        `${c.padEnd(3)} anthropic path: cligate ${cg.rps} rps vs ccr ${peer.rps} rps = ${r}×${rpsVerdict}; p50 cligate ${cg.p50} ms vs ccr ${peer.p50} ms (target lower: ${cg.p50 < peer.p50 ? 'PASS' : 'FAIL'})`,
+      );
+    }
+    for (const c of RPS_LEVELS) {
+      const cg = throughput[c]!.cligate;
+      const peer = throughput[c]!.portkey;
+      if (!peer) line(`${c.padEnd(3)} openai path: cligate ${cg?.rps ?? '-'} rps vs portkey cannot serve ${mode} (${report[`portkey-${mode}-failure`] ? String(report[`portkey-${mode}-failure`]).slice(0, 40) : ''}): n/a`);
+      else line(`${c.padEnd(3)} openai path: cligate ${cg!.rps} rps vs portkey ${peer.rps} rps = ${cligateOverPortkey[c]}× (target ≥ ${RPS_FACTOR}×: ${cligateOverPortkey[c]! >= RPS_FACTOR ? 'PASS' : 'FAIL'})`);
+    }
+    for (const c of Object.keys(throughput)) {
+      const cg = throughput[c]!.cligate;
+      const floor = throughput[c]!.bare;
+      if (cg && floor) line(`${c.padEnd(3)} openai path, floor: cligate ${cg.rps} rps vs bare relay ${floor.rps} rps = ${cligateOverBare[c]}×; p50 ${cg.p50} vs ${floor.p50} ms`);
+    }
+  }
+  console.log(`\n== targets (issue 22) ==\n${verdicts.join('\n')}`);
+  console.log(`\nPASSTHROUGH ${JSON.stringify({ ...report, verdicts })}`);
+  if (peerBroken) {
+    console.error('a target that must serve both modes could not (see above): the run is not a valid comparison');
+    process.exitCode = 1;
   }
 }
 

@@ -16,12 +16,28 @@ const STREAM = [
   'data: [DONE]\n\n',
 ].join('');
 
+/** the same stream, a part every SLOW_PART_MS: for model "bench-slow", streams that stay open a while (bench/memory) */
+const SLOW_PARTS = STREAM.split(/(?<=\n\n)/);
+const SLOW_PART_MS = 300;
+function streamSlowly(res) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    res.write(SLOW_PARTS[i++]);
+    if (i < SLOW_PARTS.length) setTimeout(next, SLOW_PART_MS);
+    else res.end();
+  };
+  next();
+}
+
 const server = http.createServer((req, res) => {
   let body = '';
   req.setEncoding('utf8');
   req.on('data', (d) => (body += d));
   req.on('end', () => {
-    if (body.includes('"stream":true')) {
+    if (body.includes('"stream":true') && body.includes('"model":"bench-slow"')) streamSlowly(res);
+    else if (body.includes('"stream":true')) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.end(STREAM);
     } else {

@@ -63,7 +63,9 @@ export class StreamJsonTranslator {
       }
       case 'result':
         this.result = line;
-        return [{ type: 'keepalive' }];
+        // the answer is complete: what is held goes now, not once the process has exited (Qwen Code
+        // takes 0.3-0.5 s more to exit); an error result is for finish() to report
+        return this.succeeded(line) ? this.answerNow(line) : [{ type: 'keepalive' }];
       default:
         return [{ type: 'keepalive' }];
     }
@@ -96,6 +98,18 @@ export class StreamJsonTranslator {
       default:
         return [];
     }
+  }
+
+  /** a result that finish() turns into the answer (not an error, not an API error reported as text) */
+  private succeeded(r: Extract<ClaudeLine, { type: 'result' }>): boolean {
+    return !r.is_error && !API_ERROR_TEXT.test(r.result ?? '');
+  }
+
+  /** what is held, or the result's text when no answer text came as it was written */
+  private answerNow(r: Extract<ClaudeLine, { type: 'result' }>): StreamPart[] {
+    const parts = this.answer.flush();
+    if (!this.answer.emittedText && r.result) parts.push(...this.answer.text(r.result), ...this.answer.flush());
+    return parts.length ? parts : [{ type: 'keepalive' }];
   }
 
   /** Parts that end the stream, or the error the run amounts to. */

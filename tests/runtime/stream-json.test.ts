@@ -161,4 +161,20 @@ describe('StreamJsonTranslator (claude and qwen stream-json)', () => {
     const { error } = replay([], { exitCode: 1, stderr: 'Invalid API key · Please run /login' });
     expect(error?.status).toBe(401);
   });
+  it('a successful result line releases the held answer at once, before the process exits (Qwen Code takes 0.3-0.5 s more); an API error result releases nothing', () => {
+    const t = new StreamJsonTranslator('qwen');
+    const text = (parts: StreamPart[]) => parts.filter((p) => p.type === 'text-delta');
+    // partial messages with no message_delta (as Qwen Code prints them): held until the result
+    expect(text(t.feed(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'pong' } })))).toEqual([]);
+    expect(text(t.feed(result('pong')))).toEqual([{ type: 'text-delta', text: 'pong' }]);
+    expect(t.finish({ exitCode: 0, stderr: '' }).parts.filter((p) => p.type === 'text-delta')).toEqual([]);
+    // no text before the result: the result's text is the answer, once
+    const bare = new StreamJsonTranslator('claude');
+    expect(text(bare.feed(result('only in the result')))).toEqual([{ type: 'text-delta', text: 'only in the result' }]);
+    expect(bare.finish({ exitCode: 0, stderr: '' }).parts.filter((p) => p.type === 'text-delta')).toEqual([]);
+    const failed = new StreamJsonTranslator('qwen');
+    failed.feed(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } }));
+    expect(text(failed.feed(result('[API Error: 429 Too many requests]')))).toEqual([]);
+    expect(failed.finish({ exitCode: 0, stderr: '' }).error?.status).toBe(429);
+  });
 });

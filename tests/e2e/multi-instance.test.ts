@@ -13,6 +13,7 @@ import { startStack, type TestStack } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
+import { adminApi, type AdminCall } from '../helpers/admin.js';
 
 const available = hasRedisServer();
 if (!available && process.env.CI) throw new Error('redis-server is missing: .ci/run installs it');
@@ -47,12 +48,10 @@ const chat = (s: TestStack, content: string) =>
   new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'x', maxRetries: 0 }).chat.completions.create({ model: 'claude-sonnet-4.5', messages: [{ role: 'user', content }] });
 
 // logins are rate-limited across instances too: one per instance
-const tokens = new Map<TestStack, string>();
+const sessions = new Map<TestStack, AdminCall>();
 async function admin(s: TestStack, method: string, p: string, body?: unknown): Promise<any> {
-  if (!tokens.has(s)) tokens.set(s, ((await (await fetch(`${s.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })).json()) as any).token);
-  const token = tokens.get(s)!;
-  const r = await fetch(`${s.url}/api${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  return r.json();
+  if (!sessions.has(s)) sessions.set(s, adminApi(() => s.url, PASSWORD));
+  return (await sessions.get(s)!(method, p, body)).body;
 }
 
 /** which account each generate call of the fake used, in order */

@@ -11,6 +11,7 @@ import { startStack, type TestStack } from '../helpers/server.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { hasRedisServer, startRedis, type TestRedis } from '../helpers/redis.js';
 import { dataDirWithStore } from '../helpers/accounts.js';
+import { adminApi, type AdminCall } from '../helpers/admin.js';
 
 const available = hasRedisServer();
 if (!available && process.env.CI) throw new Error('redis-server is missing: .ci/run installs it');
@@ -36,11 +37,10 @@ async function instance(): Promise<TestStack> {
   });
 }
 
-const tokens = new Map<TestStack, string>();
+const sessions = new Map<TestStack, AdminCall>();
 async function admin(s: TestStack, method: string, p: string, body?: unknown): Promise<any> {
-  if (!tokens.has(s)) tokens.set(s, ((await (await fetch(`${s.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })).json()) as any).token);
-  const r = await fetch(`${s.url}/api${p}`, { method, headers: { authorization: `Bearer ${tokens.get(s)}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  return r.json();
+  if (!sessions.has(s)) sessions.set(s, adminApi(() => s.url, PASSWORD));
+  return (await sessions.get(s)!(method, p, body)).body;
 }
 
 const chat = (s: TestStack, key: string, stream = false) =>

@@ -12,15 +12,15 @@ import OpenAI from 'openai';
 import { startStack, type TestStack } from '../helpers/server.js';
 import { errorShape } from '../helpers/dialects.js';
 import { startFakeOpenAI } from '../fakes/openai.js';
+import { adminApi } from '../helpers/admin.js';
 
 const MASTER = 'sk-master-keys-test';
 const PASSWORD = 'keys-admin-pass';
 let stack: TestStack;
-let token = '';
+const admin = adminApi(() => stack.url, PASSWORD);
 
 beforeAll(async () => {
   stack = await startStackWithUpstream();
-  token = ((await (await fetch(`${stack.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) })).json()) as any).token;
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
@@ -38,11 +38,6 @@ async function startStackWithUpstream(): Promise<TestStack> {
   });
   const close = s.close;
   return Object.assign(s, { openai: upstream, close: async () => (await close(), await upstream.close()) });
-}
-
-async function admin(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${stack.url}/api${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  return { status: r.status, body: await r.json() };
 }
 
 async function makeKey(body: Record<string, unknown>): Promise<{ id: string; secret: string }> {

@@ -4,8 +4,8 @@
  * each through the same phases:
  *
  *  1. idle: started, one request answered, settled SETTLE_MS;
- *  2. relay run: a warm-up of 5,000 requests, settle, RSS before; 10,000 requests (5,000
- *     non-stream and 5,000 streams, 16 connections), settle, RSS after; the ratio after/before
+ *  2. relay run: a warm-up of 10,000 requests, settle, RSS before; 10,000 requests (5,000
+ *     non-stream, then 5,000 streams, 16 connections), settle, RSS after; the ratio after/before
  *     (target for cligate ≤ 1.05: no growth across the run);
  *  3. 64 concurrent streams: 64 streaming requests open at once (the upstream's "bench-slow"
  *     model sends a part every 300 ms, ~2.4 s a stream), the highest RSS seen while all 64 are open;
@@ -17,7 +17,10 @@
  * run, with the idle connections open) the bench asks it for two full garbage collections, so the
  * figure is what the process retains rather than garbage not collected yet (without them the
  * same run read anywhere from 1.01 to 1.5 after/before, depending on where the collector was).
- * The relay run's peak RSS (sampled every 50 ms, no collection) is printed too.
+ * The relay run's peak RSS (sampled every 50 ms, no collection) and the JavaScript heap in use
+ * after the collections are printed too. The warm-up is as long as the run: cligate's RSS still
+ * creeps over its first ~10,000 requests (measured every 2,500 requests over 40,000 on the
+ * Anthropic path: 155, 155, 157, 158, 158, 159, 158, 159, 159 ... 160 MB).
  *
  * Targets: cligate on the OpenAI path (openai-compatible provider) and on the Anthropic path
  * (/v1/messages → the same provider); the bare node relay (bench/lib/bare-proxy.mjs, the floor);
@@ -39,7 +42,7 @@ import { freePort, waitUntilUp } from '../tests/helpers/net.js';
 const SETTLE_MS = Number(process.argv[2] ?? 3000);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RATIO_LIMIT = 1.05;
-const WARMUP = 5000;
+const WARMUP = 10_000;
 const RUN = 10_000;
 const STREAMS = 64;
 const CONNECTIONS = 2000;
@@ -76,16 +79,21 @@ function headers(dialect: Dialect): Record<string, string> {
   return dialect === 'anthropic' ? { 'content-type': 'application/json', 'x-api-key': 'x', 'anthropic-version': '2023-06-01' } : { 'content-type': 'application/json', authorization: 'Bearer x' };
 }
 
-/** two full collections in `proc` (bench/lib/gc-on-message.mjs), then its RSS */
-async function collectedRss(proc: ChildProcess): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    const onMessage = (m: unknown) => m === 'collected' && (proc.off('message', onMessage), resolve());
+/** two full collections in `proc` (bench/lib/gc-on-message.mjs), then its RSS and the heap it still uses */
+async function collected(proc: ChildProcess): Promise<{ rss: number; heap: number }> {
+  const heap = await new Promise<number>((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if (typeof m !== 'object' || m === null || !('heapUsed' in m)) return;
+      proc.off('message', onMessage);
+      resolve((m as { heapUsed: number }).heapUsed);
+    };
     proc.on('message', onMessage);
     proc.send('gc', (err) => err && reject(err));
   });
   await sleep(500);
-  return rss(proc.pid!);
+  return { rss: rss(proc.pid!), heap };
 }
+const collectedRss = async (proc: ChildProcess) => (await collected(proc)).rss;
 
 /** `amount` requests over 16 connections; throws when any failed */
 async function load(url: string, h: Record<string, string>, payload: string, amount: number): Promise<void> {
@@ -233,6 +241,7 @@ async function main() {
     const h = (s: Server) => ({ ...headers(s.dialect), ...s.headers });
 
     const results: Record<string, Record<string, unknown>> = {};
+    const loadAtStart = +os.loadavg()[0]!.toFixed(2);
     for (const s of servers) {
       const { url, health, proc } = await s.start();
       const pid = proc.pid!;
@@ -253,25 +262,26 @@ async function main() {
         };
         await relay(WARMUP);
         await sleep(SETTLE_MS);
-        const before = await collectedRss(proc);
+        const { rss: before, heap: heapBefore } = await collected(proc);
         let peak = 0;
         const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 50);
         await relay(RUN).finally(() => clearInterval(sampler));
         await sleep(SETTLE_MS);
-        const after = await collectedRss(proc);
+        const { rss: after, heap: heapAfter } = await collected(proc);
         const ratio = +(after / before).toFixed(3);
+        const heapRatio = +(heapAfter / heapBefore).toFixed(3);
 
         const streams = s.streams ? await streamsAtOnce(s, url, h(s), pid) : undefined;
         await sleep(SETTLE_MS);
         const conns = await idleConnections(health, proc);
         results[s.name] = {
           idleMB: mb(idle),
-          relayRun: { requests: RUN, mix: s.streams ? '5,000 non-stream + 5,000 streams' : '10,000 non-stream', beforeMB: mb(before), afterMB: mb(after), ratio, peakMB: mb(peak) },
+          relayRun: { requests: RUN, mix: s.streams ? '5,000 non-stream + 5,000 streams' : '10,000 non-stream', beforeMB: mb(before), afterMB: mb(after), ratio, peakMB: mb(peak), heapBeforeMB: mb(heapBefore), heapAfterMB: mb(heapAfter), heapRatio },
           streams64MB: streams === undefined ? null : mb(streams),
           idleConnections2000MB: mb(conns),
         };
         console.log(
-          `${s.name.padEnd(18)} idle ${mb(idle)} MB | relay run ${RUN} (${s.streams ? 'half streams' : 'non-stream only'}): before ${mb(before)} MB, after ${mb(after)} MB, ratio ${ratio}, peak ${mb(peak)} MB | ${STREAMS} streams open ${streams === undefined ? 'n/a (cannot stream)' : `${mb(streams)} MB`} | ${CONNECTIONS} idle connections ${mb(conns)} MB`,
+          `${s.name.padEnd(18)} idle ${mb(idle)} MB | relay run ${RUN} (${s.streams ? 'half streams' : 'non-stream only'}): before ${mb(before)} MB, after ${mb(after)} MB, ratio ${ratio} (JS heap in use ${mb(heapBefore)} → ${mb(heapAfter)} MB, ${heapRatio}), peak ${mb(peak)} MB | ${STREAMS} streams open ${streams === undefined ? 'n/a (cannot stream)' : `${mb(streams)} MB`} | ${CONNECTIONS} idle connections ${mb(conns)} MB`,
         );
       } finally {
         proc.kill('SIGTERM');
@@ -289,7 +299,9 @@ async function main() {
     for (const k of ['idleMB', 'streams64MB', 'idleConnections2000MB'] as const) {
       console.log(`${k.padEnd(22)} ${Object.entries(results).map(([n, r]) => `${n} ${r[k] ?? 'n/a'}`).join(' | ')}`);
     }
-    console.log(`\nMEMORY ${JSON.stringify({ node: process.version, settleMs: SETTLE_MS, results })}`);
+    const load = { start: loadAtStart, end: +os.loadavg()[0]!.toFixed(2) };
+    console.log(`(load average ${load.start} at the start, ${load.end} at the end)`);
+    console.log(`\nMEMORY ${JSON.stringify({ node: process.version, settleMs: SETTLE_MS, load, results })}`);
     if (run.ratio > RATIO_LIMIT || cgA.ratio > RATIO_LIMIT) process.exitCode = 1;
   } finally {
     for (const c of running) c.kill('SIGTERM');

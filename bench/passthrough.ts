@@ -145,7 +145,8 @@ async function main() {
 
 async function measure(targets: Record<Name, Target>) {
   const names = Object.keys(targets) as Name[];
-  const report: Record<string, unknown> = { seconds: SECONDS, probes: PROBES, rounds: ROUNDS, node: process.version, cores: os.availableParallelism() };
+  // the machine's load as the run began (other work on a shared machine slows every target alike, not the ratios)
+  const report: Record<string, unknown> = { seconds: SECONDS, probes: PROBES, rounds: ROUNDS, node: process.version, cores: os.availableParallelism(), loadAtStart: +os.loadavg()[0]!.toFixed(2) };
   const verdicts: string[] = [];
   let peerBroken = false;
 
@@ -252,7 +253,8 @@ async function measure(targets: Record<Name, Target>) {
       if (cg && floor) line(`${c.padEnd(3)} openai path, floor: cligate ${cg.rps} rps vs bare relay ${floor.rps} rps = ${cligateOverBare[c]}×; p50 ${cg.p50} vs ${floor.p50} ms`);
     }
   }
-  console.log(`\n== targets (issue 22) ==\n${verdicts.join('\n')}`);
+  report.loadAtEnd = +os.loadavg()[0]!.toFixed(2);
+  console.log(`\n== targets (issue 22) == (load average ${report.loadAtStart} at the start, ${report.loadAtEnd} at the end, ${report.cores} cores)\n${verdicts.join('\n')}`);
   console.log(`\nPASSTHROUGH ${JSON.stringify({ ...report, verdicts })}`);
   if (peerBroken) {
     console.error('a target that must serve both modes could not (see above): the run is not a valid comparison');

@@ -299,9 +299,9 @@ async function main() {
     for (const k of ['idleMB', 'streams64MB', 'idleConnections2000MB'] as const) {
       console.log(`${k.padEnd(22)} ${Object.entries(results).map(([n, r]) => `${n} ${r[k] ?? 'n/a'}`).join(' | ')}`);
     }
-    const load = { start: loadAtStart, end: +os.loadavg()[0]!.toFixed(2) };
-    console.log(`(load average ${load.start} at the start, ${load.end} at the end)`);
-    console.log(`\nMEMORY ${JSON.stringify({ node: process.version, settleMs: SETTLE_MS, load, results })}`);
+    const machineLoad = { start: loadAtStart, end: +os.loadavg()[0]!.toFixed(2) };
+    console.log(`(load average ${machineLoad.start} at the start, ${machineLoad.end} at the end)`);
+    console.log(`\nMEMORY ${JSON.stringify({ node: process.version, settleMs: SETTLE_MS, load: machineLoad, results })}`);
     if (run.ratio > RATIO_LIMIT || cgA.ratio > RATIO_LIMIT) process.exitCode = 1;
   } finally {
     for (const c of running) c.kill('SIGTERM');

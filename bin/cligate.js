@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(entry)) {
-  process.stderr.write('cligate: dist/ is not built here: run `npm run build` first (or `npm start` / `npm run doctor`, which run the sources)\n');
+  process.stderr.write('cligate: dist/ is not built here: run `npm run build` first (or `npm start`, which builds what it runs, or `npm run doctor`, which runs the sources)\n');
   process.exit(1);
 }
 await import(entry.href);

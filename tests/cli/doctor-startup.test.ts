@@ -1,6 +1,6 @@
 /**
- * The doctor's report at start-up, from the real `node --import tsx src/main.ts` (what `npm start`
- * execs): on a terminal (a pseudo-terminal from util-linux `script`) the table after the
+ * The doctor's report at start-up, from the real `node --import tsx src/main.ts` (the sources that
+ * `npm start` runs bundled): on a terminal (a pseudo-terminal from util-linux `script`) the table after the
  * "listening" line; not on a terminal, or with LOG_FORMAT=json, one structured log line with the
  * same facts and no table.
  */

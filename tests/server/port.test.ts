@@ -42,7 +42,7 @@ interface Run {
   ready: Promise<{ port: number } | { exit: number | null }>;
 }
 
-/** `node --import tsx src/main.ts ...args` with only `env` (no PORT unless given), as npm start runs it */
+/** `node --import tsx src/main.ts ...args` with only `env` (no PORT unless given): the sources `npm start` runs bundled */
 async function main(args: string[], env: Record<string, string>): Promise<Run> {
   const home = await tempHome();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...args], {

@@ -25,8 +25,8 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const BUNDLE = path.join(ROOT, 'dist', 'main.js');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUNDLE = path.join(ROOT, 'dist', 'main.js');
 const SRC = path.join(ROOT, 'src');
 const MARKER = '// cligate server bundle (scripts/bundle.js), inputs as of ';
 /** files outside src/ the bundle depends on */
@@ -63,7 +63,7 @@ function bundledAsOf(file) {
 }
 
 /** whether dist/main.js is a bundle made from the inputs as they are now */
-export function bundleIsCurrent() {
+function bundleIsCurrent() {
   const asOf = bundledAsOf(BUNDLE);
   return asOf !== undefined && newestInput() <= asOf;
 }
@@ -106,7 +106,7 @@ const __cligateFilePath = (rel) => __cligateFileURLToPath(__cligateFileUrl(rel))
 const __cligateDirPath = (rel) => __cligateDirname(__cligateFilePath(rel));`;
 
 /** builds dist/main.js; returns its path */
-export async function buildBundle() {
+async function buildBundle() {
   const { build } = await import('esbuild');
   const newest = newestInput();
   const tmp = `${BUNDLE}.${process.pid}.tmp`;

@@ -85,9 +85,9 @@ export async function* runCliRequest(rt: CliRuntime, inv: CliInvocation, ctx: Pr
   let sandbox: Sandbox | undefined = warm?.sandbox;
   try {
     sandbox ??= await createSandbox(rt.templateDir, inv.template);
-    // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it
+    // the CLI's temporary files (error reports and the like) stay in the sandbox and go with it (a warm one's exists)
     const tmp = path.join(sandbox.path, '.tmp');
-    await mkdir(tmp, { recursive: true });
+    if (!warm) await mkdir(tmp, { recursive: true });
     // a warm process has its shape's files already
     for (const f of [...(warm ? [] : (inv.setupFiles ?? [])), ...(inv.files ?? [])]) {
       const to = path.join(sandbox.path, f.path);

@@ -261,13 +261,18 @@ export class WarmPool {
         this.opts.onError(new Error(`a warm ${path.basename(spec.command)} exited before it was ready for its prompt (${why})${tail ? `: ${tail}` : ''}`));
       }
     });
-    const timer = setTimeout(() => boot.abort(), this.opts.bootTimeoutMs ?? BOOT_TIMEOUT_MS);
+    let tooLong = false;
+    const timer = setTimeout(() => {
+      tooLong = true;
+      boot.abort();
+    }, this.opts.bootTimeoutMs ?? BOOT_TIMEOUT_MS);
     timer.unref();
     ctl.signal.addEventListener('abort', () => boot.abort(), { once: true });
     held.ready = (run.pid === undefined ? Promise.resolve(false) : untilWaitingOnStdin(run.pid, boot.signal, this.opts.checkEveryMs)).then((seen) => {
       clearTimeout(timer);
       if (!seen || held.exited || held.state !== 'booting' || ctl.signal.aborted) {
-        if (!held.exited && !ctl.signal.aborted && !this.closed) {
+        // one that exited is reported by its exit; one killed (idle, reclaimed, shut down) is no failure
+        if (tooLong && !held.exited && !ctl.signal.aborted && !this.closed) {
           this.failed(key);
           this.opts.onError(new Error(`a warm ${path.basename(spec.command)} was not waiting for its prompt after ${Math.round((this.opts.bootTimeoutMs ?? BOOT_TIMEOUT_MS) / 1000)} s: killed`));
           ctl.abort();

@@ -3,8 +3,8 @@
  * the vendor CLIs do): a process is handed out only once it waits on its stdin, a request that
  * comes while its shape boots waits for that process, the shape's files are in its sandbox before
  * it starts, a stdin head keeps a CLI that gives up on an empty stdin waiting, a process that dies
- * while booting is never handed out and frees its slot, booting ones give their slot to a request,
- * and close() leaves no process or sandbox.
+ * while booting (or never reads its stdin) is never handed out and frees its slot, booting ones give
+ * their slot to a request, and close() leaves no process or sandbox.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
@@ -52,9 +52,9 @@ let errors: unknown[] = [];
 let warm: WarmPool | undefined;
 let pool: WorkerPool;
 
-function setUp(concurrency = 2, size = 1): WarmPool {
+function setUp(concurrency = 2, size = 1, bootTimeoutMs?: number): WarmPool {
   errors = [];
-  warm = new WarmPool({ size, idleMs: 60_000, templateDir, onError: (e) => errors.push(e), checkEveryMs: 5 });
+  warm = new WarmPool({ size, idleMs: 60_000, templateDir, onError: (e) => errors.push(e), checkEveryMs: 5, ...(bootTimeoutMs ? { bootTimeoutMs } : {}) });
   pool = new WorkerPool({ concurrency, queueLimit: 10, queueTimeoutMs: 20_000, reclaim: () => warm!.reclaim() });
   warm.attach(pool);
   return warm;
@@ -122,6 +122,18 @@ describe.runIf(canWatchStdin())('warm pool', () => {
     expect(await waitFor(() => errors.length === 1, 10_000)).toBe(true);
     expect(String(errors[0])).toMatch(/warm node exited before it was ready for its prompt \(exit code 3\): cannot start: no login/);
     expect(await waitFor(() => pool.stats().running === 0 && w.stats().starting === 0, 10_000)).toBe(true);
+  });
+
+  it('a process never seen waiting on its stdin is killed after the boot timeout, with an error that says so; a missing command says which', async () => {
+    const w = setUp(2, 1, 1000);
+    w.want(spec('setInterval(() => {}, 1000)'));
+    expect(await waitFor(() => errors.length === 1, 10_000)).toBe(true);
+    expect(String(errors[0])).toMatch(/a warm node was not waiting for its prompt after 1 s: killed/);
+    expect(await waitFor(() => liveProcessCount() === 0 && pool.stats().running === 0, 10_000)).toBe(true);
+    w.want({ ...spec(''), command: '/nonexistent/cli' });
+    expect(await waitFor(() => errors.length === 2, 10_000)).toBe(true);
+    expect(String(errors[1])).toMatch(/a warm cli exited before it was ready for its prompt \(\/nonexistent\/cli: ENOENT\)/);
+    expect(await waitFor(() => pool.stats().running === 0, 10_000)).toBe(true);
   });
 
   it('a booting process gives its worker slot to a request that would queue; a request that leaves while waiting for a boot gets nothing', async () => {

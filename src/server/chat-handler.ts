@@ -184,32 +184,63 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       }
 
       const encoder = surface.streamEncoder(chat, id, info);
-      // frames written in one turn of the event loop (the parts of one upstream read) leave in
-      // one socket write: corked now, uncorked before the loop waits again, so nothing is held
-      let corked = false;
-      const uncork = () => {
-        if (!corked) return;
-        corked = false;
+      // frames written in one turn of the event loop (the parts of one upstream read, and the
+      // stream's end when it comes in the same turn) leave in one socket write: gathered here and
+      // handed to the socket before the loop waits again (setImmediate), so nothing is held
+      // beyond the turn. The end goes out with res.end(frames): frames and the closing chunk in
+      // one write, and never a corked response ending (Node 22 drops what a corked response holds)
+      let pending: string[] = [];
+      let pendingChars = 0;
+      let flushing: NodeJS.Immediate | undefined;
+      const take = (): string | string[] => {
+        const frames = pending;
+        const chars = pendingChars;
+        pending = [];
+        pendingChars = 0;
+        // small frames leave as one string; large ones (a long answer's closing events repeat its
+        // whole text) are written as they are, not copied into one more string
+        return frames.length === 1 ? frames[0]! : chars < 65_536 ? frames.join('') : frames;
+      };
+      const flush = () => {
+        flushing = undefined;
+        if (res.writableEnded || res.destroyed) {
+          pending = [];
+          pendingChars = 0;
+          return;
+        }
+        if (!pending.length) {
+          // opened with nothing to say yet: the headers leave on their own
+          if (!res.headersSent) res.flushHeaders();
+          return;
+        }
+        const out = take();
+        if (typeof out === 'string') return void res.write(out);
+        res.cork();
+        for (const f of out) res.write(f);
         res.uncork();
       };
-      // uncorked first: Node 22 drops what was written since cork() when end() comes while corked
-      const end = () => {
-        uncork();
-        res.end();
+      const schedule = () => {
+        flushing ??= setImmediate(flush);
       };
-      const corkTurn = () => {
-        if (corked) return;
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
+      const end = () => {
+        if (flushing) clearImmediate(flushing);
+        flushing = undefined;
+        if (res.writableEnded) return;
+        const out = pending.length ? take() : undefined;
+        if (out === undefined) res.end();
+        else if (typeof out === 'string') res.end(out);
+        else {
+          for (const f of out.slice(0, -1)) res.write(f);
+          res.end(out.at(-1));
+        }
       };
       const write = (frames: string[]) => {
         if (!frames.length || res.writableEnded) return;
-        corkTurn();
-        // small frames leave as one string; large ones (a long answer's closing events repeat its
-        // whole text) are written as they are, not copied into one more string (the cork batches them)
-        if (frames.length === 1 || frames.reduce((n, f) => n + f.length, 0) < 65_536) res.write(frames.join(''));
-        else for (const f of frames) res.write(f);
+        for (const f of frames) {
+          pending.push(f);
+          pendingChars += f.length;
+        }
+        schedule();
       };
       /** an open stream ends with its dialect's error frames, never a bare cut */
       const failOpenStream = (e: CligateError, why: string) => {
@@ -231,9 +262,8 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         res.setHeader('Cache-Control', 'no-cache, no-transform');
         res.setHeader('Connection', 'keep-alive');
         res.setHeader('X-Accel-Buffering', 'no');
-        // corked first: the headers leave with the frames written in this same turn
-        corkTurn();
-        res.flushHeaders();
+        // the headers leave with the frames written in this same turn (or alone at its end)
+        schedule();
         write(encoder.open());
       };
       const keepalive = setInterval(() => {

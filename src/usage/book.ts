@@ -96,10 +96,10 @@ export class UsageBook {
     const minute = Math.floor(r.t / MINUTE) * MINUTE;
     let m = this.minutes.get(minute);
     if (!m) this.minutes.set(minute, (m = new Map()));
-    const dims: Record<GroupBy, string> = { provider: r.provider, model: r.model, account: r.account ?? '-', key: r.key ?? '-', status: String(r.status) };
-    const k = GROUPS.map((g) => dims[g]).join('\u0000');
+    // the cell's key, in GROUPS order; its dims object is made once, with the cell
+    const k = `${r.provider}\u0000${r.model}\u0000${r.account ?? '-'}\u0000${r.key ?? '-'}\u0000${r.status}`;
     let e = m.get(k);
-    if (!e) m.set(k, (e = { dims, cell: empty() }));
+    if (!e) m.set(k, (e = { dims: { provider: r.provider, model: r.model, account: r.account ?? '-', key: r.key ?? '-', status: String(r.status) }, cell: empty() }));
     add(e.cell, r);
   }
 

@@ -40,7 +40,9 @@ export class History {
 
   add(entry: HistoryEntry): void {
     if (!this.opts.enabled) return;
-    const e = { ...entry, prompt: this.cut(entry.prompt), answer: this.cut(entry.answer) };
+    const max = this.opts.maxChars;
+    // copied only when a text is cut (the caller's entry is left as it is)
+    const e = entry.prompt.length > max || entry.answer.length > max ? { ...entry, prompt: this.cut(entry.prompt), answer: this.cut(entry.answer) } : entry;
     this.recent.push(e);
     if (this.recent.length > this.opts.limit) this.recent.splice(0, this.recent.length - this.opts.limit);
     this.log.append(e);

@@ -28,13 +28,16 @@ export interface OpenAICompatibleOptions {
 
 export function createOpenAICompatibleProvider(opts: OpenAICompatibleOptions): Provider {
   const url = `${opts.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  // parsed once, not per request (undici takes a URL object as it is); one that does not
+  // parse stays a string, and fails per request as before
+  const target = URL.canParse(url) ? new URL(url) : url;
   const served = new Set(opts.models);
 
   async function* stream(req: ChatRequest, ctx: ProviderContext): AsyncGenerator<StreamPart> {
     if (!opts.baseUrl) throw new Unavailable('No OpenAI-compatible upstream is configured (OPENAI_COMPATIBLE_BASE_URL).', { code: 'provider_not_configured' });
     let res;
     try {
-      res = await requestVia(opts.proxy || undefined, url, {
+      res = await requestVia(opts.proxy || undefined, target, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) },
         body: JSON.stringify(chatCompletionsBody(req, req.model)),

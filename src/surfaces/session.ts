@@ -1,5 +1,5 @@
 /** The session key every surface derives the same way: a client header, else a hash of the first user turn. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChatMessage } from '../core/request.js';
 import type { Headers } from './types.js';
 
@@ -14,5 +14,6 @@ export function sessionKey(headers: Headers, messages: ChatMessage[], hint?: str
   if (hint) return hint;
   const first = messages.find((m) => m.role === 'user');
   if (!first) return undefined;
-  return createHash('sha256').update(JSON.stringify(first.content)).digest('hex').slice(0, 32);
+  // one-shot (Node >= 20.12): the same digest as createHash, without a Hash object per request
+  return hash('sha256', JSON.stringify(first.content), 'hex').slice(0, 32);
 }

@@ -59,3 +59,26 @@ export function parseAt<S extends z.ZodType>(schema: S, value: unknown, at: read
     code: 'invalid_request',
   });
 }
+
+/**
+ * Hand checks for a surface's common request (text messages and a few settings), beside its
+ * zod schema: a surface uses the body as it is only when every check passes, which is only when
+ * the schema would accept it and return the same values (every key one the schema knows, no
+ * default to fill in). Anything else, every invalid body included, goes through the schema, so
+ * a 400 still names the field. Each check answers "plainly valid", never why not.
+ */
+export type Fields = Record<string, unknown>;
+
+/** a JSON object whose keys are all in `keys` */
+export function objectOf(v: unknown, keys: ReadonlySet<string>): v is Fields {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  for (const k in v) if (!keys.has(k)) return false;
+  return true;
+}
+
+/** absent, or null when `nullable` */
+const absent = (v: unknown, nullable: boolean) => v === undefined || (nullable && v === null);
+export const optString = (v: unknown, nullable = false) => absent(v, nullable) || typeof v === 'string';
+export const optBoolean = (v: unknown, nullable = false) => absent(v, nullable) || typeof v === 'boolean';
+export const optNumberIn = (v: unknown, min: number, max: number, nullable = false) => absent(v, nullable) || (typeof v === 'number' && v >= min && v <= max);
+export const optPositiveInt = (v: unknown, nullable = false) => absent(v, nullable) || (Number.isSafeInteger(v) && (v as number) > 0);

@@ -22,7 +22,7 @@ import { parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
 import { fieldPresent, placeSystem, userTurn } from '../shared.js';
 import type { RequestInfo } from '../types.js';
-import { countTokensSchema, IGNORED_FIELDS, messagesSchema, type AnthropicMessage, type ContentBlock, type CountTokensBody } from './schema.js';
+import { countTokensSchema, IGNORED_FIELDS, isPlainMessages, messagesSchema, type AnthropicMessage, type ContentBlock, type CountTokensBody } from './schema.js';
 
 function imagePart(source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string }, where: string): ContentPart {
   if (source.type === 'base64') return { type: 'image', data: source.data, mediaType: source.media_type };
@@ -125,7 +125,8 @@ function common(b: CountTokensBody) {
 }
 
 export function decodeMessages(body: unknown, info: RequestInfo): ChatRequest {
-  const b = parseBody(messagesSchema, body);
+  // the common request needs no schema pass (schema.ts); the rest, errors included, gets one
+  const b = isPlainMessages(body) ? body : parseBody(messagesSchema, body);
   const req = common(b);
   if (!req.messages.some(isPrompt)) {
     throw new BadRequest('messages must contain at least one user message with content.', { param: 'messages' });

@@ -1,5 +1,6 @@
 /** The Anthropic Messages request, as far as cligate reads it (zod). */
 import { z } from 'zod';
+import { objectOf, optBoolean, optNumberIn, optString } from '../validate.js';
 
 const cacheControl = z.object({ type: z.string() }).nullish();
 
@@ -117,3 +118,24 @@ export type MessagesBody = z.infer<typeof messagesSchema>;
 export type CountTokensBody = z.infer<typeof countTokensSchema>;
 export type AnthropicMessage = z.infer<typeof message>;
 export type ContentBlock = z.infer<typeof contentBlock>;
+
+const PLAIN_KEYS = new Set(['model', 'messages', 'max_tokens', 'stream', 'system', 'temperature', 'top_p']);
+const PLAIN_MESSAGE_KEYS = new Set(['role', 'content']);
+const PLAIN_ROLES = new Set(['user', 'assistant', 'system']);
+
+/**
+ * The common request checked by hand (validate.ts): text messages (string content), a string
+ * system, max_tokens and the settings below, each valid as messagesSchema has it. True: the body
+ * is what the schema would return. False: ask the schema (it accepts the rest, or names what is wrong).
+ */
+export function isPlainMessages(b: unknown): b is MessagesBody {
+  if (!objectOf(b, PLAIN_KEYS)) return false;
+  if (typeof b.model !== 'string' || b.model.length === 0) return false;
+  if (!(Number.isSafeInteger(b.max_tokens) && (b.max_tokens as number) > 0)) return false;
+  const messages = b.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  for (const m of messages) {
+    if (!objectOf(m, PLAIN_MESSAGE_KEYS) || !PLAIN_ROLES.has(m.role as string) || typeof m.content !== 'string') return false;
+  }
+  return optBoolean(b.stream) && optString(b.system) && optNumberIn(b.temperature, 0, 1) && optNumberIn(b.top_p, 0, 1);
+}

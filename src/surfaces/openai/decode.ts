@@ -5,7 +5,7 @@ import { jsonDepth, MAX_JSON_DEPTH } from '../../core/json-depth.js';
 import { parseBody } from '../validate.js';
 import { sessionKey } from '../session.js';
 import { imageFromUrl, placeSystem } from '../shared.js';
-import { chatCompletionSchema, type OpenAIContent } from './schema.js';
+import { chatCompletionSchema, isPlainChatCompletion, type OpenAIContent } from './schema.js';
 
 function toParts(content: OpenAIContent | null | undefined, where: string): ContentPart[] {
   if (content === null || content === undefined) return [];
@@ -29,7 +29,8 @@ function textOf(content: OpenAIContent): string {
 }
 
 export function decodeChatCompletion(body: unknown, headers: Record<string, string | string[] | undefined>): ChatRequest {
-  const b = parseBody(chatCompletionSchema, body);
+  // the common request needs no schema pass (schema.ts); the rest, errors included, gets one
+  const b = isPlainChatCompletion(body) ? body : parseBody(chatCompletionSchema, body);
   const system: string[] = [];
   const messages: ChatMessage[] = [];
   const toolNames = new Map<string, string>();

@@ -1,5 +1,6 @@
 /** The OpenAI chat-completions request, as far as cligate reads it (zod, lenient on extras). */
 import { z } from 'zod';
+import { objectOf, optBoolean, optNumberIn, optPositiveInt, optString } from '../validate.js';
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const imagePart = z.object({
@@ -66,3 +67,26 @@ export const chatCompletionSchema = z.object({
 export type ChatCompletionBody = z.infer<typeof chatCompletionSchema>;
 export type OpenAIMessage = z.infer<typeof message>;
 export type OpenAIContent = z.infer<typeof content>;
+
+const PLAIN_KEYS = new Set(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'user']);
+const PLAIN_MESSAGE_KEYS = new Set(['role', 'content', 'name']);
+const PLAIN_ROLES = new Set(['system', 'developer', 'user', 'assistant']);
+const STREAM_OPTION_KEYS = new Set(['include_usage']);
+
+/**
+ * The common request checked by hand (validate.ts): text messages of the four plain roles, and
+ * only the settings below, each valid as chatCompletionSchema has it. True: the body is what the
+ * schema would return. False: ask the schema (it accepts the rest, or names what is wrong).
+ */
+export function isPlainChatCompletion(b: unknown): b is ChatCompletionBody {
+  if (!objectOf(b, PLAIN_KEYS)) return false;
+  if (typeof b.model !== 'string' || b.model.length === 0) return false;
+  const messages = b.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  for (const m of messages) {
+    if (!objectOf(m, PLAIN_MESSAGE_KEYS) || !PLAIN_ROLES.has(m.role as string) || typeof m.content !== 'string' || !optString(m.name)) return false;
+  }
+  if (!optBoolean(b.stream, true)) return false;
+  if (!(b.stream_options === undefined || b.stream_options === null || (objectOf(b.stream_options, STREAM_OPTION_KEYS) && optBoolean(b.stream_options.include_usage)))) return false;
+  return optPositiveInt(b.max_tokens, true) && optPositiveInt(b.max_completion_tokens, true) && optNumberIn(b.temperature, 0, 2, true) && optNumberIn(b.top_p, 0, 1, true) && optString(b.user, true);
+}

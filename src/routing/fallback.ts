@@ -53,7 +53,49 @@ export interface FallbackHooks {
  * The parts of the first target that starts. `start` may throw before it returns a stream (a
  * refused hosted tool, a per-request account) and that counts as not starting.
  */
-export async function* firstToStart(
+export function firstToStart(targets: readonly Route[], start: (route: Route) => Promise<AsyncIterable<StreamPart>>, hooks: FallbackHooks): AsyncIterable<StreamPart> {
+  return targets.length === 1 ? lone(targets[0]!, start, hooks) : inTurn(targets, start, hooks);
+}
+
+/**
+ * One target, nothing to fall back to: its own parts, the iterator handed over as it is once
+ * started (no generator layer between the provider and the client, a promise less per part).
+ */
+function lone(route: Route, start: (route: Route) => Promise<AsyncIterable<StreamPart>>, hooks: FallbackHooks): AsyncIterable<StreamPart> {
+  let it: AsyncIterator<StreamPart> | undefined;
+  let stopped = false;
+  const begin = async (): Promise<IteratorResult<StreamPart>> => {
+    hooks.onTry(route);
+    let first: IteratorResult<StreamPart>;
+    try {
+      const started = (await start(route))[Symbol.asyncIterator]();
+      // keepalives before the first part are not the answer's start (as inTurn has it)
+      do first = await started.next();
+      while (!first.done && first.value.type === 'keepalive');
+      it = started;
+    } catch (e) {
+      const err = toCligateError(e);
+      hooks.onFail(route, err, false);
+      throw err;
+    }
+    // stopped while it started: the target is told, as a generator's early stop would tell it
+    if (stopped) {
+      await it.return?.();
+      return { done: true, value: undefined };
+    }
+    return first;
+  };
+  const iterator: AsyncIterator<StreamPart> = {
+    next: () => (it ? it.next() : begin()),
+    return: async () => {
+      stopped = true;
+      return (await it?.return?.()) ?? { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+async function* inTurn(
   targets: readonly Route[],
   start: (route: Route) => Promise<AsyncIterable<StreamPart>>,
   hooks: FallbackHooks,

@@ -40,17 +40,19 @@ export class OpenAIStreamEncoder implements StreamEncoder {
     this.id = `chatcmpl-${id}`;
   }
 
+  /** the fields every chunk of this stream starts with, serialised once */
+  private prefix?: string;
+
+  /**
+   * One chunk's frame: the bytes sseFrame({ id, object, created, model, system_fingerprint,
+   * choices: [{ index, delta, logprobs, finish_reason }], usage? }) gives, with only the parts
+   * that change serialised per chunk.
+   */
   private chunk(delta: Record<string, unknown> | null, finishReason: string | null = null, usage?: Usage): string {
-    const body: Record<string, unknown> = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.req.model,
-      system_fingerprint: null,
-      choices: delta === null ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    };
-    if (this.req.includeUsage) body.usage = usage ? openaiUsage(usage) : null;
-    return sseFrame(body);
+    this.prefix ??= `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.req.model)},"system_fingerprint":null,"choices":`;
+    const choices = delta === null ? '[]' : `[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]`;
+    const tail = this.req.includeUsage ? `,"usage":${usage ? JSON.stringify(openaiUsage(usage)) : 'null'}` : '';
+    return `${this.prefix}${choices}${tail}}\n\n`;
   }
 
   /** the first delta carries the role */

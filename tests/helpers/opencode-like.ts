@@ -153,7 +153,7 @@ export interface SuiteSpec {
   shellTool: string;
   /** headers every request of this client carries (name -> value or pattern) */
   headers: Record<string, string | RegExp>;
-  /** a title call (no tools, its own system prompt): 'first' before the task every time; 'sometimes' in the background, racing the run's end */
+  /** a title call (no tools, its own system prompt): 'first' made every time, sent with the task (either may arrive first); 'sometimes' in the background, racing the run's end */
   titleCall: 'first' | 'sometimes';
   /** per test (the client's own time per run plus the fake and cligate) */
   testTimeoutMs: number;
@@ -220,7 +220,8 @@ export function opencodeLikeSuite(spec: SuiteSpec): void {
       // besides the task only title calls, without tools
       const side = calls.filter((c) => !task.includes(c));
       for (const c of side) expect(isTitleCall(c.body) && (c.body.tools ?? []).length === 0, JSON.stringify(c.body).slice(0, 500)).toBe(true);
-      if (spec.titleCall === 'first') expect(isTitleCall(calls[0]!.body)).toBe(true);
+      // the client sends its title call with the task, at once: it is always made, but which of the two reaches cligate first varies on a loaded machine
+      if (spec.titleCall === 'first') expect(calls.some((c) => isTitleCall(c.body)), JSON.stringify(calls.map((c) => String(c.body.model)))).toBe(true);
       expect(calls.map((c) => c.status)).toEqual(calls.map(() => 200));
       const t = task[0]!;
       expect(t.headers.authorization).toBe(`Bearer ${KEY}`);

@@ -15,17 +15,19 @@ import { collectLimits } from '../server/routes/account-limits.js';
 import { providerViews } from '../providers/status-view.js';
 
 const HOUR = 3_600_000;
+/** a usage series' bucket width, as queries name it (also GET /api/keys/:id/usage) */
+export const BUCKETS = { minute: 60_000, '5m': 300_000, '15m': 900_000, hour: HOUR, day: 24 * HOUR } as const;
+export const bucketSchema = z.enum(['minute', '5m', '15m', 'hour', 'day']).default('hour');
 const usageQuery = z.strictObject({
   // hours back from now (default a day), or explicit epoch-ms bounds
   hours: z.coerce.number().positive().max(24 * 366).optional(),
   since: z.coerce.number().int().nonnegative().optional(),
   until: z.coerce.number().int().positive().optional(),
-  bucket: z.enum(['minute', '5m', '15m', 'hour', 'day']).default('hour'),
+  bucket: bucketSchema,
   groupBy: z.enum(GROUPS).default('provider'),
   // only one client key's requests (its name; "master" for API_KEY)
   key: z.string().min(1).max(64).optional(),
 });
-const BUCKETS = { minute: 60_000, '5m': 300_000, '15m': 900_000, hour: HOUR, day: 24 * HOUR } as const;
 
 const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(50),

@@ -11,6 +11,7 @@ import { CligateError, NotFound } from '../core/errors.js';
 import { type ClientKey, hashSecret, hintOf, keyLimitsSchema, keyNameSchema, keyRefusal, newKeyId, newSecret } from '../keys/key.js';
 import { parse } from './validate.js';
 import type { AdminDeps } from './deps.js';
+import { BUCKETS, bucketSchema } from './insights.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -48,9 +49,8 @@ const patchSchema = z.strictObject({
 });
 const usageQuery = z.strictObject({
   hours: z.coerce.number().positive().max(24 * 366).default(24),
-  bucket: z.enum(['minute', '5m', '15m', 'hour', 'day']).default('hour'),
+  bucket: bucketSchema,
 });
-const BUCKETS = { minute: 60_000, '5m': 300_000, '15m': 900_000, hour: HOUR, day: DAY } as const;
 
 const conflict = (message: string, code: string, param?: string) => new CligateError('bad_request', 409, message, { code, ...(param ? { param } : {}) });
 

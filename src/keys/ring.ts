@@ -5,7 +5,7 @@
  * and written to shared state at most once a minute per key, so the console sees it from
  * any instance without a write per request.
  */
-import { type ClientKey, KEY_PREFIX, hashSecret, keyRefusal } from './key.js';
+import { type ClientKey, KEY_PREFIX, hashSecret } from './key.js';
 import type { SharedState } from '../state/shared-state.js';
 
 /** the caller of an API request, as res.locals.caller */
@@ -67,4 +67,3 @@ export class KeyRing {
   }
 }
 
-export { keyRefusal };

@@ -2,8 +2,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiRequest, ApiResponse, Next } from './http-types.js';
 import { Unauthorized } from '../core/errors.js';
-import { keyRefusal, type Caller, type KeyRing } from '../keys/ring.js';
-import type { ClientKey } from '../keys/key.js';
+import type { Caller, KeyRing } from '../keys/ring.js';
+import { keyRefusal, type ClientKey } from '../keys/key.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

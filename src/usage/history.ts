@@ -44,27 +44,21 @@ export class History {
     // copied only when a text is cut (the caller's entry is left as it is)
     const e = entry.prompt.length > max || entry.answer.length > max ? { ...entry, prompt: this.cut(entry.prompt), answer: this.cut(entry.answer) } : entry;
     this.recent.push(e);
-    // trimmed in batches (a splice moves the whole array): up to a quarter more is held, never shown
-    if (this.recent.length > this.opts.limit + Math.max(16, this.opts.limit >> 2)) this.recent.splice(0, this.recent.length - this.opts.limit);
+    // exactly `limit` kept: a batched trim held up to a quarter more (the soak's memory check saw it) to save moving a few hundred pointers
+    if (this.recent.length > this.opts.limit) this.recent.splice(0, this.recent.length - this.opts.limit);
     this.log.append(e);
   }
 
   /** newest first */
   list(opts: { limit?: number; provider?: string; model?: string; key?: string; q?: string } = {}): HistoryEntry[] {
     const q = opts.q?.toLowerCase();
-    return this.kept()
+    return this.recent
       .filter((e) => (!opts.provider || e.provider === opts.provider) && (!opts.model || e.model === opts.model) && (!opts.key || e.key === opts.key) && (!q || e.prompt.toLowerCase().includes(q) || e.answer.toLowerCase().includes(q)))
       .slice(-(opts.limit ?? 50))
       .reverse();
   }
 
   get(requestId: string): HistoryEntry | undefined {
-    return this.kept().find((e) => e.requestId === requestId);
-  }
-
-  /** the newest `limit` entries */
-  private kept(): HistoryEntry[] {
-    if (this.recent.length <= this.opts.limit) return this.recent;
-    return this.opts.limit > 0 ? this.recent.slice(-this.opts.limit) : [];
+    return this.recent.find((e) => e.requestId === requestId);
   }
 }

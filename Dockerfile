@@ -49,7 +49,10 @@ COPY config ./config
 # folders stay readable); its HOME is where ~/.claude, ~/.gemini, ~/.qwen and ~/.codex are mounted
 RUN mkdir -p /data /home/node/.claude /home/node/.gemini /home/node/.qwen /home/node/.codex \
  && chown -R node:node /data /home/node
+# glibc's malloc gives threads that allocate (V8's helpers, libuv's pool) arenas of their own and
+# returns little of them: RSS crept ~15% over the 1000-request soak with its default, not at all with 2
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     HOME=/home/node \
     HOST=0.0.0.0 \
     PORT=8000 \

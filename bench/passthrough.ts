@@ -18,7 +18,11 @@
  *     hrtime to the last byte: p50/p99 per target and minus the direct path;
  *  2. throughput: autocannon at concurrency 1/16/64, ROUNDS rounds with the targets taking
  *     turns (the order rotating), the median round per target: requests per second, and the
- *     p50/p99 of that round's response times (each response timed to the microsecond).
+ *     p50/p99 of that round's response times (each response timed to the microsecond);
+ *  3. a coding agent's real request: Claude Code 2.1.197's first request as recorded
+ *     (tests/fixtures/clients, ~90 kB: system prompt, tools, a prompt), streamed, one at a time,
+ *     the Anthropic targets taking turns with the bare relay and the upstream (sent the same
+ *     conversation in OpenAI's shape): time to the first byte and to the last, p50.
  *
  *   npm run bench:passthrough -- [seconds=5] [probes=1500] [rounds=3]
  *
@@ -30,7 +34,7 @@
  * A peer that cannot serve its path at all fails the run (its configuration is wrong).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -253,6 +257,7 @@ async function measure(targets: Record<Name, Target>) {
       if (cg && floor) line(`${c.padEnd(3)} openai path, floor: cligate ${cg.rps} rps vs bare relay ${floor.rps} rps = ${cligateOverBare[c]}×; p50 ${cg.p50} vs ${floor.p50} ms`);
     }
   }
+  report.recorded = await recordedRequest(targets);
   report.loadAtEnd = +os.loadavg()[0]!.toFixed(2);
   console.log(`\n== targets (issue 22) == (load average ${report.loadAtStart} at the start, ${report.loadAtEnd} at the end, ${report.cores} cores)\n${verdicts.join('\n')}`);
   console.log(`\nPASSTHROUGH ${JSON.stringify({ ...report, verdicts })}`);
@@ -260,6 +265,50 @@ async function measure(targets: Record<Name, Target>) {
     console.error('a target that must serve both modes could not (see above): the run is not a valid comparison');
     process.exitCode = 1;
   }
+}
+
+/** Claude Code's first request as recorded, for the Anthropic targets; the same conversation in OpenAI's shape for the others */
+async function recordedBodies(): Promise<Record<Dialect, string>> {
+  const fixture = JSON.parse(await readFile(path.join(ROOT, 'tests/fixtures/clients/claude-code@2.1.197/first-prompt.2.json'), 'utf8'));
+  const body = fixture.request.body as { system: { text: string }[]; messages: { role: string; content: string | { text?: string }[] }[]; tools: { name: string; description: string; input_schema: unknown }[] };
+  const text = (c: string | { text?: string }[]) => (typeof c === 'string' ? c : c.map((b) => b.text ?? '').join(''));
+  return {
+    anthropic: JSON.stringify({ ...body, model: 'bench-model', stream: true }),
+    openai: JSON.stringify({
+      model: 'bench-model',
+      stream: true,
+      messages: [{ role: 'system', content: body.system.map((s) => s.text).join('\n') }, ...body.messages.map((m) => ({ role: m.role, content: text(m.content) }))],
+      tools: body.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.input_schema } })),
+    }),
+  };
+}
+
+/** 3. time to the first byte and to the last of a coding agent's real request, one at a time, targets taking turns */
+async function recordedRequest(targets: Record<Name, Target>) {
+  const bodies = await recordedBodies();
+  const names: Name[] = ['direct', 'bare', 'cligate-anthropic', 'ccr'];
+  const probes = Math.max(50, Math.round(PROBES / 5));
+  const first = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  const last = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
+  for (let i = 0; i < probes + 20; i++) {
+    for (const name of names) {
+      const t = targets[name];
+      const t0 = process.hrtime.bigint();
+      const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: bodies[t.dialect] });
+      let firstMs: number | undefined;
+      for await (const _ of r.body!) firstMs ??= Number(process.hrtime.bigint() - t0) / 1e6;
+      const lastMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r.status !== 200) throw new Error(`${name}: HTTP ${r.status} to Claude Code's recorded request`);
+      if (i >= 20) {
+        first[name].push(firstMs ?? lastMs);
+        last[name].push(lastMs);
+      }
+    }
+  }
+  const result = Object.fromEntries(names.map((n) => [n, { firstByteP50: round3(pct(first[n], 50)), lastByteP50: round3(pct(last[n], 50)) }]));
+  console.log(`\n== Claude Code 2.1.197's first request as recorded (${bodies.anthropic.length} bytes, streamed, ${probes} each, p50 ms) ==`);
+  for (const n of names) console.log(`${n.padEnd(18)} first byte ${result[n]!.firstByteP50}  last byte ${result[n]!.lastByteP50}`);
+  return result;
 }
 
 main().catch((err) => {

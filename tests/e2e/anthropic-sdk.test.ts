@@ -84,6 +84,18 @@ describe('Anthropic SDK end to end', () => {
     expect(big.input_tokens).toBeLessThan(800);
   });
 
+  it('countTokens of a pasted file with long runs (padding, a rule line, minified letters) answers, and /health answers meanwhile', async () => {
+    // each of these took the tokenizer 13 s to 3 min of the event loop before long runs were estimated
+    const pasted = `header\n${' '.repeat(40_000)}|\n${'='.repeat(40_000)}\n${'x'.repeat(40_000)}\nend`;
+    const counting = client.messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: pasted }] });
+    const health = await fetch(`${stack.url}/health`);
+    expect(health.status).toBe(200);
+    const counted = await counting;
+    // 120k characters in runs at about 4 a token, plus the words around them
+    expect(counted.input_tokens).toBeGreaterThan(29_000);
+    expect(counted.input_tokens).toBeLessThan(31_000);
+  }, 30_000);
+
   it('multi-turn with tool_use / tool_result history reaches the CLI in order', async () => {
     stack.fake.setScript({ reply: 'It is sunny.' });
     const msg = await client.messages.create({

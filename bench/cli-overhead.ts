@@ -2,7 +2,8 @@
  * bench/cli-overhead: per CLI (Claude Code, the Gemini CLI, Qwen Code, Codex), the same prompt
  * against the same instant fake upstream (it answers "pong"), four ways:
  *
- * - bare cold: the CLI started with cligate's exact arguments, environment and sandbox template,
+ * - bare cold: the CLI started with cligate's exact arguments, environment and sandbox template
+ *   (for the Gemini CLI and Qwen Code also without the variable that stops them relaunching themselves),
  *   prompt on stdin, until it exits (wall time).
  * - bare warm (the floor): the bare CLI started ahead, seen waiting on its stdin, then given the
  *   prompt; time to the first line of its output that carries answer text, and to the line at which
@@ -69,6 +70,8 @@ interface Cli {
   server?: Record<string, string>;
   /** its answer (default: the fake upstreams' "pong") */
   reply?: string;
+  /** the variable cligate sets so the CLI does not start a second node process of itself: measured without it too */
+  noRelaunch?: string;
 }
 
 const json = (line: string): any => {
@@ -121,6 +124,7 @@ const CLIS: Cli[] = [
     model: 'gemini-2.5-flash',
     args: geminiArgs('gemini-2.5-flash'),
     env: geminiEnv,
+    noRelaunch: 'GEMINI_CLI_NO_RELAUNCH',
     stdinHead: GEMINI_STDIN_HEAD,
     stdin: PROMPT,
     answers: (line) => {
@@ -136,6 +140,7 @@ const CLIS: Cli[] = [
     model: 'qwen3-coder-plus',
     args: qwenArgs('qwen3-coder-plus', undefined),
     env: qwenEnv,
+    noRelaunch: 'QWEN_CODE_NO_RELAUNCH',
     stdinHead: QWEN_STDIN_HEAD,
     stdin: PROMPT,
     answers: streamJsonText,
@@ -192,11 +197,13 @@ async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Reco
   const env = c.env(baseEnv);
   process.stderr.write(`${c.name}: `);
 
-  const bareCold = async (): Promise<number> => {
+  // as the CLI starts when nobody tells it not to relaunch itself
+  const relaunching = Object.fromEntries(Object.entries(env).filter(([k]) => k !== c.noRelaunch));
+  const bareCold = async (cliEnv = env): Promise<number> => {
     const sandbox = await createSandbox(DEFAULT_TEMPLATE_DIR, c.cli);
     try {
       const t0 = performance.now();
-      const r = await execa(c.command, c.args, { input: c.stdinHead + c.stdin, env: { ...env, TMPDIR: sandbox.path }, extendEnv: false, cwd: sandbox.path, reject: false });
+      const r = await execa(c.command, c.args, { input: c.stdinHead + c.stdin, env: { ...cliEnv, TMPDIR: sandbox.path }, extendEnv: false, cwd: sandbox.path, reject: false });
       const ms = performance.now() - t0;
       if (!r.stdout.split('\n').some(c.answers)) throw new Error(`bare ${c.cli} gave no answer: ${r.stdout.slice(-300)} ${r.stderr.slice(-300)}`);
       return ms;
@@ -277,7 +284,7 @@ async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Reco
 
   const cold = await spawnServer({ ...serverEnv, ...c.server });
   const warm = await spawnServer({ ...serverEnv, ...c.server, WARM_POOL_SIZE: '1', WARM_POOL_IDLE: '600' });
-  const r = { bareCold: [] as number[], bareWarm: [] as number[], released: [] as number[], boot: [] as number[], coldTtft: [] as number[], coldWall: [] as number[], warmTtft: [] as number[], warmWall: [] as number[] };
+  const r = { bareCold: [] as number[], bareColdRelaunching: [] as number[], bareWarm: [] as number[], released: [] as number[], boot: [] as number[], coldTtft: [] as number[], coldWall: [] as number[], warmTtft: [] as number[], warmWall: [] as number[] };
   try {
     // once each first (file cache, JIT); the warm server's first request puts the shape in demand
     await bareCold();
@@ -295,7 +302,10 @@ async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Reco
       await sleep(SETTLE_MS);
       const order = i % 2 === 0 ? ['bare', 'cligate'] : ['cligate', 'bare'];
       for (const which of order) {
-        if (which === 'bare') r.bareCold.push(await bareCold());
+        if (which === 'bare') {
+          r.bareCold.push(await bareCold());
+          if (c.noRelaunch) r.bareColdRelaunching.push(await bareCold(relaunching));
+        }
         else {
           const x = await viaCligate(cold);
           r.coldTtft.push(x.ttft);
@@ -327,6 +337,7 @@ async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Reco
     ``,
     `${c.name} (${c.cli}, ${c.model})`,
     `  ${pad('bare cold wall')}${bc.toFixed(0).padStart(6)}   [${fmt(r.bareCold)}]`,
+    ...(c.noRelaunch ? [`  ${pad(`bare cold wall without ${c.noRelaunch}`)}${median(r.bareColdRelaunching).toFixed(0).padStart(6)}   [${fmt(r.bareColdRelaunching)}]   (the CLI's default: it starts a second node process of itself)`] : []),
     `  ${pad('bare warm floor: first answer line')}${bw.toFixed(0).padStart(6)}   [${fmt(r.bareWarm)}]   (booted until waiting on stdin: ${median(r.boot).toFixed(0)})`,
     `  ${pad('  the same, read with the preamble hold')}${br.toFixed(0).padStart(6)}   [${fmt(r.released)}]   (when cligate's reader lets the first text through)`,
     `  ${pad('cligate cold: first token / whole answer')}${median(r.coldTtft).toFixed(0).padStart(6)} / ${median(r.coldWall).toFixed(0)}   [${fmt(r.coldTtft)}]   (whole / bare cold wall ${(median(r.coldWall) / bc).toFixed(2)})`,

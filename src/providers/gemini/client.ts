@@ -22,6 +22,9 @@ export function geminiEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   return childEnv(source, PASS_PREFIXES, {
     // the sandbox's .gemini/settings.json (chat-only tools, one attempt) only applies in a trusted folder
     GEMINI_CLI_TRUST_WORKSPACE: 'true',
+    // the CLI otherwise starts a second node process of itself (for a larger heap and restarts
+    // asked for in its UI, neither of which a one-prompt run uses): a whole boot more per request
+    GEMINI_CLI_NO_RELAUNCH: 'true',
     NO_COLOR: '1',
   });
 }

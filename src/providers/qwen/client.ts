@@ -20,8 +20,9 @@ export function qwenArgs(model: string, system: string | undefined): string[] {
 export const QWEN_STDIN_HEAD = '\n';
 
 export function qwenEnv(source: NodeJS.ProcessEnv): Record<string, string> {
-  // the sandbox's .qwen/settings.json (chat-only tools, no memory extraction) applies in a trusted folder
-  return childEnv(source, PASS_PREFIXES, { QWEN_CODE_TRUST_WORKSPACE: 'true', GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1' });
+  // the sandbox's .qwen/settings.json (chat-only tools, no memory extraction) applies in a trusted
+  // folder; without QWEN_CODE_NO_RELAUNCH the CLI starts a second node process of itself (see geminiEnv)
+  return childEnv(source, PASS_PREFIXES, { QWEN_CODE_TRUST_WORKSPACE: 'true', GEMINI_CLI_TRUST_WORKSPACE: 'true', QWEN_CODE_NO_RELAUNCH: 'true', NO_COLOR: '1' });
 }
 
 /** Qwen Code keeps a folder per working directory under ~/.qwen/projects, named like Claude Code's. */

@@ -96,14 +96,15 @@ describe('warm pool', () => {
   });
 
   // each CLI's upstream request: what it sent for the request's prompt and system prompt
-  const CLIS: { name: string; model: string; sent(s: TestStack): string }[] = [
+  // processes: how many one waiting CLI is (the Gemini CLI and Qwen Code would start a second node process of themselves without *_NO_RELAUNCH)
+  const CLIS: { name: string; model: string; processes?: number; sent(s: TestStack): string }[] = [
     { name: 'Claude Code', model: 'claude-sonnet-4-5', sent: (s) => JSON.stringify(s.fake.requests.filter((r) => r.path === '/v1/messages').at(-1)?.body) },
-    { name: 'the Gemini CLI', model: 'gemini-2.5-flash', sent: (s) => JSON.stringify(s.gemini.requests.filter((r) => r.method === 'streamGenerateContent').at(-1)?.body) },
-    { name: 'Qwen Code', model: 'qwen3-coder-plus', sent: (s) => JSON.stringify(s.openai.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)?.body) },
+    { name: 'the Gemini CLI', model: 'gemini-2.5-flash', processes: 1, sent: (s) => JSON.stringify(s.gemini.requests.filter((r) => r.method === 'streamGenerateContent').at(-1)?.body) },
+    { name: 'Qwen Code', model: 'qwen3-coder-plus', processes: 1, sent: (s) => JSON.stringify(s.openai.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1)?.body) },
     { name: 'Codex', model: 'gpt-5', sent: (s) => JSON.stringify(s.openai.requests.filter((r) => r.path.endsWith('/responses')).at(-1)?.body) },
   ];
 
-  it.each(CLIS)('$name is served warm once ready, with its own prompt and system prompt, however long the request takes to come', async ({ model, sent }) => {
+  it.each(CLIS)('$name is served warm once ready, with its own prompt and system prompt, however long the request takes to come', async ({ model, processes, sent }) => {
     const stack = await startStack({ WARM_POOL_SIZE: '1' });
     try {
       const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'x', maxRetries: 0 });
@@ -114,6 +115,7 @@ describe('warm pool', () => {
       // longer than the Gemini CLI and Qwen Code wait for stdin to bring something (500 ms): still waiting
       await new Promise((r) => setTimeout(r, 1000));
       expect((await health(stack)).warm).toMatchObject({ idle: 1, starting: 0 });
+      if (processes) expect(await processesUnder(path.join(os.tmpdir(), `cligate-${process.pid}-`))).toHaveLength(processes);
       expect((await ask('second')).choices[0]!.message.content).toContain('second');
       // served by the process that was ready (one still booting would count as waited)
       expect((await health(stack)).warm).toMatchObject({ hits: 1, waited: 0 });

@@ -89,31 +89,24 @@ const streamJsonText = (line: string) => {
 };
 
 const claudeIn = claudeInput(PROMPT, []);
+/** Claude Code's invocation, as cligate makes it: the real CLI and the instant stand-in take the same */
+const claudeShaped = {
+  model: 'claude-sonnet-4-5',
+  args: [...claudeArgs({ model: 'claude-sonnet-4-5', allowedTools: ['WebSearch', 'WebFetch'] }), ...claudeIn.args],
+  env: claudeEnv,
+  stdinHead: '',
+  stdin: claudeIn.stdin,
+  answers: streamJsonText,
+  translator: () => new StreamJsonTranslator('claude', true),
+} satisfies Partial<Cli>;
 const CLIS: Cli[] = [
-  {
-    name: 'Claude Code',
-    cli: 'claude',
-    command: CLAUDE_BIN,
-    model: 'claude-sonnet-4-5',
-    args: [...claudeArgs({ model: 'claude-sonnet-4-5', allowedTools: ['WebSearch', 'WebFetch'] }), ...claudeIn.args],
-    env: claudeEnv,
-    stdinHead: '',
-    stdin: claudeIn.stdin,
-    answers: streamJsonText,
-    translator: () => new StreamJsonTranslator('claude', true),
-  },
+  { name: 'Claude Code', cli: 'claude', command: CLAUDE_BIN, ...claudeShaped },
   {
     // answers the moment its stdin ends: the bare floor is ~nothing, so cligate's warm first token is cligate's own share
     name: 'an instant stand-in CLI (tests/fakes/bin/fake-claude.mjs, stream-json like Claude Code)',
     cli: 'fake',
     command: FAKE_CLI,
-    model: 'claude-sonnet-4-5',
-    args: [...claudeArgs({ model: 'claude-sonnet-4-5', allowedTools: ['WebSearch', 'WebFetch'] }), ...claudeIn.args],
-    env: claudeEnv,
-    stdinHead: '',
-    stdin: claudeIn.stdin,
-    answers: streamJsonText,
-    translator: () => new StreamJsonTranslator('claude', true),
+    ...claudeShaped,
     server: { CLAUDE_CLI_PATH: FAKE_CLI },
     reply: 'soak answer',
   },

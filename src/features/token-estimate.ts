@@ -75,7 +75,7 @@ const IMAGE_TOKENS = 1600;
  */
 export const MEMO_MIN_CHARS = 256;
 export const MEMO_ENTRIES = 4096;
-const memo = new Map<string, number>();
+const byDigest = new Map<string, number>();
 
 /**
  * Runs cl100k's pre-tokenizer would make one piece of: letters, other symbols, or whitespace.
@@ -102,7 +102,6 @@ function encodeCount(text: string): number {
     count += runEstimate(m[0]);
     at = m.index + m[0].length;
   }
-  if (at === 0) return enc().encode(text, 'all').length;
   return at < text.length ? count + enc().encode(text.slice(at), 'all').length : count;
 }
 
@@ -110,7 +109,7 @@ function encodeCount(text: string): number {
  * Short texts are kept by themselves: js-tiktoken builds its regular expressions anew on every
  * call (~5 µs, 3% of a relayed stream's CPU), and short texts repeat (a title prompt, "continue").
  */
-const short = new Map<string, number>();
+const byText = new Map<string, number>();
 
 /** a count from `map` by `key`, else counted and kept; the least recently used goes when it is full */
 function remembered(map: Map<string, number>, key: string, text: string): number {
@@ -128,7 +127,7 @@ function remembered(map: Map<string, number>, key: string, text: string): number
 
 export function countTextTokens(text: string): number {
   if (!text) return 0;
-  return text.length < MEMO_MIN_CHARS ? remembered(short, text, text) : remembered(memo, hash('sha1', text), text);
+  return text.length < MEMO_MIN_CHARS ? remembered(byText, text, text) : remembered(byDigest, hash('sha1', text), text);
 }
 
 function partText(p: ContentPart): string {

@@ -24,6 +24,7 @@ import { planFeatures, type FeatureOptions } from '../features/pipeline.js';
 import { Exchange } from '../usage/exchange.js';
 import type { Route } from '../routing/router.js';
 import { firstToStart, type Attempt } from '../routing/fallback.js';
+import { FrameWriter } from './frame-writer.js';
 import { planWithin, scopeTargets } from '../keys/scope.js';
 import { keyOf, type Caller } from '../keys/ring.js';
 
@@ -184,70 +185,13 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
       }
 
       const encoder = surface.streamEncoder(chat, id, info);
-      // frames written in one turn of the event loop (the parts of one upstream read, and the
-      // stream's end when it comes in the same turn) leave in one socket write: gathered here and
-      // handed to the socket before the loop waits again (setImmediate), so nothing is held
-      // beyond the turn. The end goes out with res.end(frames): frames and the closing chunk in
-      // one write, and never a corked response ending (Node 22 drops what a corked response holds)
-      let pending: string[] = [];
-      let pendingChars = 0;
-      let flushing: NodeJS.Immediate | undefined;
-      const take = (): string | string[] => {
-        const frames = pending;
-        const chars = pendingChars;
-        pending = [];
-        pendingChars = 0;
-        // small frames leave as one string; large ones (a long answer's closing events repeat its
-        // whole text) are written as they are, not copied into one more string
-        return frames.length === 1 ? frames[0]! : chars < 65_536 ? frames.join('') : frames;
-      };
-      const flush = () => {
-        flushing = undefined;
-        if (res.writableEnded || res.destroyed) {
-          pending = [];
-          pendingChars = 0;
-          return;
-        }
-        if (!pending.length) {
-          // opened with nothing to say yet: the headers leave on their own
-          if (!res.headersSent) res.flushHeaders();
-          return;
-        }
-        const out = take();
-        if (typeof out === 'string') return void res.write(out);
-        res.cork();
-        for (const f of out) res.write(f);
-        res.uncork();
-      };
-      const schedule = () => {
-        flushing ??= setImmediate(flush);
-      };
-      const end = () => {
-        if (flushing) clearImmediate(flushing);
-        flushing = undefined;
-        if (res.writableEnded) return;
-        const out = pending.length ? take() : undefined;
-        if (out === undefined) res.end();
-        else if (typeof out === 'string') res.end(out);
-        else {
-          for (const f of out.slice(0, -1)) res.write(f);
-          res.end(out.at(-1));
-        }
-      };
-      const write = (frames: string[]) => {
-        if (!frames.length || res.writableEnded) return;
-        for (const f of frames) {
-          pending.push(f);
-          pendingChars += f.length;
-        }
-        schedule();
-      };
+      const frames = new FrameWriter(res);
       /** an open stream ends with its dialect's error frames, never a bare cut */
       const failOpenStream = (e: CligateError, why: string) => {
         res.locals.streamError = e;
         log().warn({ err: e.message, code: e.code }, why);
-        write(encoder.error(e));
-        end();
+        frames.write(encoder.error(e));
+        frames.end();
       };
       endNow = (e) => {
         if (opened) return failOpenStream(e, 'stream ended by the server');
@@ -263,24 +207,24 @@ export function chatHandler(surface: Surface, deps: ChatHandlerDeps) {
         res.setHeader('Connection', 'keep-alive');
         res.setHeader('X-Accel-Buffering', 'no');
         // the headers leave with the frames written in this same turn (or alone at its end)
-        schedule();
-        write(encoder.open());
+        frames.flushSoon();
+        frames.write(encoder.open());
       };
       const keepalive = setInterval(() => {
         open();
-        write([encoder.keepalive()]);
+        frames.write([encoder.keepalive()]);
       }, deps.keepaliveMs);
       try {
         for await (const part of run()) {
           exchange.see(part);
           if (part.type === 'usage') res.locals.usage = part.usage;
           if (OPENS_STREAM.has(part.type)) open();
-          write(encoder.part(part));
+          frames.write(encoder.part(part));
         }
         if (ctl.signal.aborted) return;
         open();
-        write(await encoder.end());
-        end();
+        frames.write(await encoder.end());
+        frames.end();
       } catch (err) {
         if (res.writableEnded) return; // already ended by the server (endNow)
         if (!opened) throw err;

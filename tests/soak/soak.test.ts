@@ -12,7 +12,7 @@
  * while the JavaScript heap stayed within 2 MB (fragmentation, not anything kept).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readlink, readdir, rm } from 'node:fs/promises';
+import { readFile, readlink, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -139,6 +139,23 @@ async function inSandboxes(sandboxes: Set<string>): Promise<number[]> {
   return found;
 }
 
+/** resident kB by mapping: file-backed, anonymous, [heap] (glibc's main arena), … */
+async function maps(): Promise<Record<string, number>> {
+  const text = await readFile('/proc/self/smaps', 'utf8');
+  const out: Record<string, number> = {};
+  let name = '';
+  for (const line of text.split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      name = !m[1] ? 'anon' : m[1].includes('/') ? 'file' : m[1];
+      continue;
+    }
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r) out[name] = (out[name] ?? 0) + Number(r[1]);
+  }
+  return out;
+}
+
 function rss(): number {
   for (let i = 0; i < 4; i++) gc();
   return process.memoryUsage().rss;
@@ -151,17 +168,27 @@ describe('soak with faults', () => {
     // and as many concurrent floods as there are workers (the allocator's high-water mark)
     const floods = (['openai', 'anthropic', 'gemini', 'responses'] as const).map((dialect, i) => ({ dialect, provider: 'cli', stream: i % 2 === 0, fault: 'flood' }) as Plan);
     const warm = [...floods, ...CLI_FAULTS.map((f) => ({ dialect: 'openai', provider: 'cli', stream: true, fault: f }) as Plan), ...API_FAULTS.map((f) => ({ dialect: 'anthropic', provider: 'kiro', stream: true, fault: f }) as Plan), ...floods];
-    // the same mix at the soak's own size: the allocator reaches its working size here, so "where
-    // it started" is a warmed-up server, and growth afterwards means something is kept (with a
-    // third of the size, RSS after/before ranged 0.93-1.11 between runs of one build)
+    // the same mix at the soak's own size and concurrency: the allocator reaches its working size
+    // here, so "where it started" is a warmed-up server, and growth afterwards means something is
+    // kept (warmed in batches of 12, each waiting on its slowest, it peaked lower than the soak's
+    // steady 12 in flight: CI once measured 1.23 with the JavaScript heap flat)
     const warmRand = prng(7);
     for (let i = 0; i < Math.max(60, TOTAL); i++) warm.push(plan(warmRand));
-    for (let i = 0; i < warm.length; i += CONCURRENCY) await Promise.all(warm.slice(i, i + CONCURRENCY).map((p, k) => send(p, -1 - i - k)));
+    // as a pool of CONCURRENCY workers, as the soak runs: batches would wait on each batch's slowest
+    let w = 0;
+    const warmWorker = async () => {
+      while (w < warm.length) {
+        const n = w++;
+        await send(warm[n]!, -1 - n);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, warmWorker));
     fake.calls.length = 0;
     await backgroundSettled();
     await sleep(200);
     const rssBefore = rss();
     const memBefore = process.memoryUsage();
+    const mapsBefore = await maps();
     if (process.env.SOAK_HEAPSNAPSHOT) v8.writeHeapSnapshot(`${process.env.SOAK_HEAPSNAPSHOT}-before.heapsnapshot`);
     const pidsBefore = new Set(await processTree(process.pid));
 
@@ -201,7 +228,8 @@ describe('soak with faults', () => {
     const rssAfter = rss();
     const memAfter = process.memoryUsage();
     if (process.env.SOAK_HEAPSNAPSHOT) v8.writeHeapSnapshot(`${process.env.SOAK_HEAPSNAPSHOT}-after.heapsnapshot`);
-    if (process.env.SOAK_MEMORY) console.log('SOAK_MEMORY', JSON.stringify({ before: memBefore, after: memAfter }));
+    const mapsAfter = await maps();
+    if (process.env.SOAK_MEMORY) console.log('SOAK_MEMORY', JSON.stringify({ before: memBefore, after: memAfter, mapsBefore, mapsAfter }));
     const report = {
       requests: TOTAL,
       seconds,
@@ -218,6 +246,8 @@ describe('soak with faults', () => {
       rssAfterMB: Math.round(rssAfter / 1e5) / 10,
       rssRatio: Math.round((rssAfter / rssBefore) * 1000) / 1000,
       heapUsedMB: [memBefore.heapUsed, memAfter.heapUsed].map((b) => Math.round(b / 1e5) / 10),
+      // glibc's main arena (brk): where fragmentation shows, the JavaScript heap being elsewhere
+      mallocHeapMB: [mapsBefore, mapsAfter].map((m) => Math.round((m['[heap]'] ?? 0) / 100) / 10),
       mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'glibc default',
     };
     console.log(`SOAK_REPORT ${JSON.stringify(report)}`);

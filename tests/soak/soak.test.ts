@@ -6,28 +6,27 @@
  * first byte or cutting the stream, plus rejected per-request accounts: 401), while clients
  * disconnect mid-stream or give up early. Afterwards: no process left (PID tree, and any
  * process whose cwd was a sandbox), no sandbox left, every response well-formed in its
- * dialect, the server answering, RSS back within 10% of where it started after GC.
+ * dialect, the server answering, its RSS back within 10% of where it started after GC.
+ * The server runs in a process of its own (server-process.ts), so that RSS is the server's alone:
+ * in this process the clients' reads of megabyte floods and the runner shared glibc's main arena
+ * with it, and moved RSS by ±15% between runs with the JavaScript heap flat.
  * The figures are printed as one JSON line (SOAK_REPORT). `npm test` runs it with MALLOC_ARENA_MAX=2,
  * as `npm start` and the Docker image run the server: with glibc's default arenas RSS crept ~15%
  * while the JavaScript heap stayed within 2 MB (fragmentation, not anything kept).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, readlink, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readlink, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startStack, processTree, type TestStack } from '../helpers/server.js';
+import { processTree } from '../helpers/server.js';
 import { dataDirWithStore, kiroSocial } from '../helpers/accounts.js';
 import { startFakeKiro, type FakeKiro, kiroEnv } from '../fakes/kiro.js';
 import { checkResponse, requestFor, type Dialect } from '../helpers/dialects.js';
-import { liveSandboxes } from '../../src/runtime/sandbox.js';
-import { backgroundSettled } from '../../src/runtime/background.js';
 import { ROOT } from '../helpers/claude-env.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
 
 const TOTAL = Number(process.env.SOAK_REQUESTS ?? 1000);
 const CONCURRENCY = 12;
@@ -69,13 +68,35 @@ function plan(rand: () => number): Plan {
 }
 
 let fake: FakeKiro;
-let stack: TestStack;
 let dataDir: string;
+let home: string;
+let server: ChildProcess;
+let url: string;
+
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  maps: Record<string, number>;
+}
+/** one question to the server's process (server-process.ts), and its answer */
+async function ask<T>(type: 'memory' | 'settled' | 'sandboxes' | 'close'): Promise<T> {
+  const answer = new Promise<T>((resolve) => {
+    const on = (msg: { type: string }) => {
+      if (msg.type !== type) return;
+      server.off('message', on);
+      resolve(msg as T);
+    };
+    server.on('message', on);
+  });
+  server.send({ type });
+  return answer;
+}
 
 beforeAll(async () => {
   fake = await startFakeKiro([1, 2, 3].map((n) => ({ refresh_token: `rt-soak-${n}`, auth_method: 'social' as const })));
   dataDir = await dataDirWithStore('soak', { accounts: kiroSocial({ 'soak-1': 'rt-soak-1', 'soak-2': 'rt-soak-2', 'soak-3': 'rt-soak-3' }) });
-  stack = await startStack({
+  home = await mkdtemp(path.join(os.tmpdir(), 'cligate-soak-home-'));
+  const config = {
     DATA_DIR: dataDir,
     CLAUDE_CLI_PATH: FAKE_CLAUDE,
     CLAUDE_ALLOWED_TOOLS: '',
@@ -89,12 +110,24 @@ beforeAll(async () => {
     ACCOUNT_COOLDOWN_MAX: '0.2',
     SSE_KEEPALIVE_INTERVAL: '1',
     HISTORY_ENABLED: 'false',
+  };
+  // MALLOC_ARENA_MAX comes from `npm test`, as `npm start` sets it for the server
+  server = fork(path.join(ROOT, 'tests/soak/server-process.ts'), [], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    env: { ...process.env, HOME: home, SOAK_SERVER_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const [up] = (await Promise.race([once(server, 'message'), once(server, 'exit').then(() => Promise.reject(new Error('the soak server exited before it was up')))])) as [{ url: string }];
+  url = up.url;
 }, 60_000);
 afterAll(async () => {
-  await stack?.close();
+  if (server?.connected) {
+    await ask('close');
+    if (server.exitCode === null) await once(server, 'exit');
+  }
   await fake?.close();
   await rm(dataDir, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
 });
 
 async function send(p: Plan, n: number): Promise<{ status?: number; problem?: string; aborted: boolean }> {
@@ -108,7 +141,7 @@ async function send(p: Plan, n: number): Promise<{ status?: number; problem?: st
   const ctl = new AbortController();
   const timer = p.client === 'timeout' ? setTimeout(() => ctl.abort(), 50 + (n % 400)) : undefined;
   try {
-    const res = await fetch(`${stack.url}${route}`, { method: 'POST', headers, body: JSON.stringify(body), signal: ctl.signal });
+    const res = await fetch(`${url}${route}`, { method: 'POST', headers, body: JSON.stringify(body), signal: ctl.signal });
     if (p.client === 'disconnect' && res.status === 200) {
       const reader = res.body!.getReader();
       await reader.read();
@@ -139,28 +172,6 @@ async function inSandboxes(sandboxes: Set<string>): Promise<number[]> {
   return found;
 }
 
-/** resident kB by mapping: file-backed, anonymous, [heap] (glibc's main arena), … */
-async function maps(): Promise<Record<string, number>> {
-  const text = await readFile('/proc/self/smaps', 'utf8');
-  const out: Record<string, number> = {};
-  let name = '';
-  for (const line of text.split('\n')) {
-    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (m) {
-      name = !m[1] ? 'anon' : m[1].includes('/') ? 'file' : m[1];
-      continue;
-    }
-    const r = /^Rss:\s+(\d+) kB/.exec(line);
-    if (r) out[name] = (out[name] ?? 0) + Number(r[1]);
-  }
-  return out;
-}
-
-function rss(): number {
-  for (let i = 0; i < 4; i++) gc();
-  return process.memoryUsage().rss;
-}
-
 describe('soak with faults', () => {
   it(`${TOTAL} requests with injected faults leave nothing behind and every answer well-formed`, async () => {
     const rand = prng(Number(process.env.SOAK_SEED ?? 42));
@@ -171,7 +182,7 @@ describe('soak with faults', () => {
     // the same mix at the soak's own size and concurrency: the allocator reaches its working size
     // here, so "where it started" is a warmed-up server, and growth afterwards means something is
     // kept (warmed in batches of 12, each waiting on its slowest, it peaked lower than the soak's
-    // steady 12 in flight: CI once measured 1.23 with the JavaScript heap flat)
+    // steady 12 in flight)
     const warmRand = prng(7);
     for (let i = 0; i < Math.max(60, TOTAL); i++) warm.push(plan(warmRand));
     // as a pool of CONCURRENCY workers, as the soak runs: batches would wait on each batch's slowest
@@ -184,16 +195,11 @@ describe('soak with faults', () => {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, warmWorker));
     fake.calls.length = 0;
-    await backgroundSettled();
+    await ask('settled');
     await sleep(200);
-    const rssBefore = rss();
-    const memBefore = process.memoryUsage();
-    const mapsBefore = await maps();
-    if (process.env.SOAK_HEAPSNAPSHOT) v8.writeHeapSnapshot(`${process.env.SOAK_HEAPSNAPSHOT}-before.heapsnapshot`);
-    const pidsBefore = new Set(await processTree(process.pid));
-
-    const sandboxes = new Set<string>();
-    const sampler = setInterval(() => liveSandboxes().forEach((s) => sandboxes.add(s)), 20);
+    const before = await ask<Memory>('memory');
+    const pidsBefore = new Set(await processTree(server.pid!));
+    const seenBefore = new Set((await ask<{ seen: string[] }>('sandboxes')).seen);
     const faults: Record<string, number> = {};
     const statuses: Record<string, number> = {};
     const problems: string[] = [];
@@ -213,23 +219,20 @@ describe('soak with faults', () => {
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    clearInterval(sampler);
     const seconds = (Date.now() - started) / 1000;
 
     // everything a request started is over: processes, sandboxes, background cleanup
-    await backgroundSettled();
+    await ask('settled');
     await sleep(300);
-    // the fake's own record of calls lives in this process too: not the server's memory
     fake.calls.length = 0;
-    const health = await fetch(`${stack.url}/health`).then((r) => r.json() as Promise<any>);
-    const leftover = (await processTree(process.pid)).filter((pid) => !pidsBefore.has(pid));
+    const health = await fetch(`${url}/health`).then((r) => r.json() as Promise<any>);
+    const leftover = (await processTree(server.pid!)).filter((pid) => !pidsBefore.has(pid));
+    const { seen, live } = await ask<{ seen: string[]; live: string[] }>('sandboxes');
+    const sandboxes = new Set(seen.filter((s) => !seenBefore.has(s)));
     const strays = await inSandboxes(sandboxes);
     const leftDirs = [...sandboxes].filter((s) => existsSync(s));
-    const rssAfter = rss();
-    const memAfter = process.memoryUsage();
-    if (process.env.SOAK_HEAPSNAPSHOT) v8.writeHeapSnapshot(`${process.env.SOAK_HEAPSNAPSHOT}-after.heapsnapshot`);
-    const mapsAfter = await maps();
-    if (process.env.SOAK_MEMORY) console.log('SOAK_MEMORY', JSON.stringify({ before: memBefore, after: memAfter, mapsBefore, mapsAfter }));
+    const after = await ask<Memory>('memory');
+    if (process.env.SOAK_MEMORY) console.log('SOAK_MEMORY', JSON.stringify({ before, after }));
     const report = {
       requests: TOTAL,
       seconds,
@@ -239,15 +242,16 @@ describe('soak with faults', () => {
       malformed: problems.length,
       orphans: leftover.length + strays.length,
       sandboxesSeen: sandboxes.size,
-      sandboxesLeft: leftDirs.length + liveSandboxes().length,
+      sandboxesLeft: leftDirs.length + live.length,
       serverAlive: health.status === 'ok',
       cliProcesses: health.cliProcesses,
-      rssBeforeMB: Math.round(rssBefore / 1e5) / 10,
-      rssAfterMB: Math.round(rssAfter / 1e5) / 10,
-      rssRatio: Math.round((rssAfter / rssBefore) * 1000) / 1000,
-      heapUsedMB: [memBefore.heapUsed, memAfter.heapUsed].map((b) => Math.round(b / 1e5) / 10),
+      // the server's process
+      rssBeforeMB: Math.round(before.rss / 1e5) / 10,
+      rssAfterMB: Math.round(after.rss / 1e5) / 10,
+      rssRatio: Math.round((after.rss / before.rss) * 1000) / 1000,
+      heapUsedMB: [before.heapUsed, after.heapUsed].map((b) => Math.round(b / 1e5) / 10),
       // glibc's main arena (brk): where fragmentation shows, the JavaScript heap being elsewhere
-      mallocHeapMB: [mapsBefore, mapsAfter].map((m) => Math.round((m['[heap]'] ?? 0) / 100) / 10),
+      mallocHeapMB: [before, after].map((m) => Math.round((m.maps['[heap]'] ?? 0) / 100) / 10),
       mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? 'glibc default',
     };
     console.log(`SOAK_REPORT ${JSON.stringify(report)}`);
@@ -256,10 +260,10 @@ describe('soak with faults', () => {
     expect(leftover).toEqual([]);
     expect(strays).toEqual([]);
     expect(leftDirs).toEqual([]);
-    expect(liveSandboxes()).toEqual([]);
+    expect(live).toEqual([]);
     expect(health).toMatchObject({ status: 'ok', cliProcesses: 0, sandboxes: 0, requestsInFlight: 0 });
     expect(sandboxes.size).toBeGreaterThan(TOTAL / 10);
     expect(Object.keys(faults).length).toBeGreaterThanOrEqual(12);
-    expect(rssAfter).toBeLessThanOrEqual(rssBefore * 1.1);
+    expect(after.rss).toBeLessThanOrEqual(before.rss * 1.1);
   }, 900_000);
 });

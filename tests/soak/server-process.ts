@@ -41,7 +41,7 @@ const overrides = JSON.parse(process.env.SOAK_SERVER_CONFIG ?? '{}') as Record<s
 const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'silent', CLEANUP_DELAY_MINUTES: '0', ...overrides });
 // into the run's log (scanned for secrets at the end), as every test server's
 const runLog = process.env.CLIGATE_RUN_LOG;
-const logger = runLog ? pino({ level: 'info' }, pino.destination({ dest: runLog, append: true, sync: true })) : pino({ level: 'silent' });
+const logger = runLog ? pino({ level: process.env.TEST_LOG_LEVEL ?? 'debug' }, pino.destination({ dest: runLog, append: true, sync: true })) : pino({ level: 'silent' });
 const server = await startServer(config, logger, process.env);
 
 let snapshots = 0;

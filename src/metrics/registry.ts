@@ -11,6 +11,8 @@ import { liveProcessCount } from '../runtime/process.js';
 import { liveSandboxes } from '../runtime/sandbox.js';
 
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/** how often the event-loop delay metric samples (ms) */
+export const EVENT_LOOP_SAMPLE_MS = 100;
 
 export interface RequestObservation {
   dialect: string;
@@ -43,7 +45,9 @@ export class Metrics {
   /** providers are read at scrape time (they are built after the metrics they report to) */
   constructor(sources: { providers: () => readonly Provider[]; pool: WorkerPool; warm?: WarmPool }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'cligate_' });
+    // the event-loop delay is sampled every EVENT_LOOP_SAMPLE_MS, not prom-client's 10 ms: a timer
+    // that wakes an idle server 100 times a second (~1% of a core, the relay path's only timer)
+    collectDefaultMetrics({ register: this.registry, prefix: 'cligate_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     this.requests = new Counter({ name: 'cligate_requests_total', help: 'Chat requests by dialect, provider, model and HTTP status (502 for a stream that failed after it opened, 499 when the client left)', labelNames: ['dialect', 'provider', 'model', 'status'], registers });
     this.duration = new Histogram({ name: 'cligate_request_duration_seconds', help: 'Chat request duration, start to last byte', labelNames: ['dialect', 'provider'], buckets: LATENCY_BUCKETS, registers });
     this.ttft = new Histogram({ name: 'cligate_time_to_first_token_seconds', help: 'Time from request start to the first answer part (text, reasoning or tool call)', labelNames: ['dialect', 'provider'], buckets: LATENCY_BUCKETS, registers });

@@ -86,6 +86,8 @@ describe('GET /metrics', () => {
     expect(sample(text, 'cligate_queue_depth')).toBe(0);
     expect(sample(text, 'cligate_workers_busy')).toBe(0);
     expect(sample(text, 'cligate_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // the event-loop delay is still reported, sampled every 100 ms rather than 10 (an idle server's wake-ups)
+    expect(sample(text, 'cligate_nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
     // no secret in the exposition
     expect(text).not.toContain('rt-m-one');
   });

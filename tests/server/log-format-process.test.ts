@@ -101,7 +101,9 @@ describe.skipIf(!hasScript())('on a terminal', () => {
     const port = await freePort();
     const pty = await onTerminal('node --import tsx src/main.ts', port, { LOG_FORMAT: 'json' });
     await chat(port);
-    await pty.waitFor(/"msg":"request"/, 10_000);
+    // this request's line: /health's lines (the start-up wait) match "request" too, and on a busy
+    // machine Ctrl-C could follow them before this one was written
+    await pty.waitFor(/"path":"\/v1\/chat\/completions"/, 10_000);
     pty.type('\x03');
     await pty.exited;
     // the terminal echoes Ctrl-C as ^C, ahead of what comes next on that line

@@ -30,7 +30,9 @@
  *   - Anthropic path: cligate ≥ 3 × ccr's requests per second at c16 and c64, and a lower p50 at
  *     c1, c16 and c64, non-stream and stream;
  *   - OpenAI path: cligate ≥ 3 × Portkey's requests per second at c16 and c64 (Portkey cannot
- *     stream on Node 20: reported as n/a).
+ *     stream on Node 20: reported as n/a);
+ *   - one request at a time, cligate ≤ 0.1 ms beyond the bare relay, JSON and stream: the median of
+ *     per-round differences (paired), and beside it the difference of the two p50s.
  * A peer that cannot serve its path at all fails the run (its configuration is wrong).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -46,6 +48,8 @@ const ROUNDS = Number(process.argv[4] ?? 3);
 const CONCURRENCY = [1, 16, 64] as const;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RPS_FACTOR = 3;
+/** what cligate may add to one request beyond the bare relay (ms) */
+const FLOOR_MS = 0.1;
 /** the levels the requests-per-second targets are set at */
 const RPS_LEVELS = ['c16', 'c64'];
 
@@ -220,12 +224,17 @@ async function measure(targets: Record<Name, Target>) {
     const cligateOverBare = ratio('cligate', 'bare');
     // what cligate costs beyond the unavoidable hop (the bare relay)
     const beyondBare = latency.bare && latency.cligate ? { p50: round3(latency.cligate.p50 - latency.bare.p50), p99: round3(latency.cligate.p99 - latency.bare.p99) } : null;
-    report[mode] = { latencyMs: latency, addedMs: added, cligateBeyondBareMs: beyondBare, throughput, cligateOverPortkey, cligateAnthropicOverCcr: cligateOverCcr, cligateOverBare };
+    // paired: each round's time minus the bare relay's in the same round, the median of those
+    // differences; a slow spell of the machine then falls on both halves of a pair, where the
+    // difference of two p50s moved 0.03-0.28 ms between runs of the same code
+    const paired = (n: Name) => (times[n].length && times[n].length === times.bare.length ? round3(pct(times[n].map((t, i) => t - times.bare[i]!), 50)) : null);
+    const pairedBeyondBare = { cligate: paired('cligate'), 'cligate-anthropic': paired('cligate-anthropic') };
+    report[mode] = { latencyMs: latency, addedMs: added, cligateBeyondBareMs: beyondBare, pairedBeyondBareMs: pairedBeyondBare, throughput, cligateOverPortkey, cligateAnthropicOverCcr: cligateOverCcr, cligateOverBare };
 
     console.log(`\n== ${mode} ==`);
     console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
     console.log(`added ms over direct: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
-    if (beyondBare) console.log(`cligate beyond the bare relay: p50 ${beyondBare.p50} ms, p99 ${beyondBare.p99} ms`);
+    if (beyondBare) console.log(`cligate beyond the bare relay: p50 ${beyondBare.p50} ms, p99 ${beyondBare.p99} ms; paired (median of per-round differences): cligate ${pairedBeyondBare.cligate} ms, cligate-anthropic ${pairedBeyondBare['cligate-anthropic']} ms`);
     for (const [c, v] of Object.entries(throughput)) {
       console.log(`${c.padEnd(4)} ${working.map((n) => `${n} ${v[n]!.rps} rps (p50 ${v[n]!.p50} ms, errors ${v[n]!.errors})`).join('  ')}`);
     }
@@ -250,6 +259,12 @@ async function measure(targets: Record<Name, Target>) {
       const peer = throughput[c]!.portkey;
       if (!peer) line(`${c.padEnd(3)} openai path: cligate ${cg?.rps ?? '-'} rps vs portkey cannot serve ${mode} (${report[`portkey-${mode}-failure`] ? String(report[`portkey-${mode}-failure`]).slice(0, 40) : ''}): n/a`);
       else line(`${c.padEnd(3)} openai path: cligate ${cg!.rps} rps vs portkey ${peer.rps} rps = ${cligateOverPortkey[c]}× (target ≥ ${RPS_FACTOR}×: ${cligateOverPortkey[c]! >= RPS_FACTOR ? 'PASS' : 'FAIL'})`);
+    }
+    if (beyondBare && pairedBeyondBare.cligate !== null) {
+      const verdict = (x: number) => (x <= FLOOR_MS ? 'PASS' : 'FAIL');
+      line(
+        `c1  openai path, one request at a time: cligate beyond the bare relay ${pairedBeyondBare.cligate} ms paired (target ≤ ${FLOOR_MS} ms: ${verdict(pairedBeyondBare.cligate)}); p50 − p50 ${beyondBare.p50} ms (${verdict(beyondBare.p50)}); Anthropic path paired ${pairedBeyondBare['cligate-anthropic']} ms`,
+      );
     }
     for (const c of Object.keys(throughput)) {
       const cg = throughput[c]!.cligate;

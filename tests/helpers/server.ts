@@ -22,6 +22,12 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/** every server of the run logs into the run log (scanned for secrets at the end), else nowhere */
+export function runLogger() {
+  const runLog = process.env.CLIGATE_RUN_LOG;
+  return runLog ? pino({ level: process.env.TEST_LOG_LEVEL ?? 'debug' }, pino.destination({ dest: runLog, append: true, sync: true })) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
 export async function startStack(
   overrides: Record<string, string> = {},
   script?: FakeAnthropicScript,
@@ -50,10 +56,7 @@ export async function startStack(
     DATA_DIR: path.join(claude.home, 'data'),
     ...overrides,
   });
-  // every server of the run logs into the run log (scanned for secrets at the end), else nowhere
-  const runLog = process.env.CLIGATE_RUN_LOG;
-  const logger = runLog ? pino({ level: process.env.TEST_LOG_LEVEL ?? 'debug' }, pino.destination({ dest: runLog, append: true, sync: true })) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const server = await startServer(config, logger, claude.env);
+  const server = await startServer(config, runLogger(), claude.env);
   return {
     fake,
     gemini,

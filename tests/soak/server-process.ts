@@ -11,11 +11,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
-import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server/start.js';
 import { liveSandboxes } from '../../src/runtime/sandbox.js';
 import { backgroundSettled } from '../../src/runtime/background.js';
+import { runLogger } from '../helpers/server.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc || !process.send) throw new Error('server-process.ts is forked by the soak with --expose-gc');
@@ -39,10 +39,7 @@ async function maps(): Promise<Record<string, number>> {
 
 const overrides = JSON.parse(process.env.SOAK_SERVER_CONFIG ?? '{}') as Record<string, string>;
 const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'silent', CLEANUP_DELAY_MINUTES: '0', ...overrides });
-// into the run's log (scanned for secrets at the end), as every test server's
-const runLog = process.env.CLIGATE_RUN_LOG;
-const logger = runLog ? pino({ level: process.env.TEST_LOG_LEVEL ?? 'debug' }, pino.destination({ dest: runLog, append: true, sync: true })) : pino({ level: 'silent' });
-const server = await startServer(config, logger, process.env);
+const server = await startServer(config, runLogger(), process.env);
 
 let snapshots = 0;
 const seen = new Set<string>();

@@ -172,6 +172,15 @@ async function inSandboxes(sandboxes: Set<string>): Promise<number[]> {
   return found;
 }
 
+/** run(n) for n = 0 … count-1 by CONCURRENCY workers, each taking the next n as soon as it is free */
+async function inPool(count: number, run: (n: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await run(next++);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
 describe('soak with faults', () => {
   it(`${TOTAL} requests with injected faults leave nothing behind and every answer well-formed`, async () => {
     const rand = prng(Number(process.env.SOAK_SEED ?? 42));
@@ -185,15 +194,8 @@ describe('soak with faults', () => {
     // steady 12 in flight)
     const warmRand = prng(7);
     for (let i = 0; i < Math.max(60, TOTAL); i++) warm.push(plan(warmRand));
-    // as a pool of CONCURRENCY workers, as the soak runs: batches would wait on each batch's slowest
-    let w = 0;
-    const warmWorker = async () => {
-      while (w < warm.length) {
-        const n = w++;
-        await send(warm[n]!, -1 - n);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, warmWorker));
+    // as a pool, as the soak runs: batches would wait on each batch's slowest
+    await inPool(warm.length, async (n) => void (await send(warm[n]!, -1 - n)));
     fake.calls.length = 0;
     await ask('settled');
     await sleep(200);
@@ -204,21 +206,16 @@ describe('soak with faults', () => {
     const statuses: Record<string, number> = {};
     const problems: string[] = [];
     let aborted = 0;
-    let next = 0;
     const started = Date.now();
-    const worker = async () => {
-      while (next < TOTAL) {
-        const n = next++;
-        const p = plan(rand);
-        const kind = p.fault ? `${p.provider}:${p.fault}` : p.client ? `client:${p.client}` : 'none';
-        faults[kind] = (faults[kind] ?? 0) + 1;
-        const r = await send(p, n);
-        if (r.aborted) aborted++;
-        if (r.status !== undefined) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-        if (r.problem) problems.push(`#${n} ${p.dialect} ${p.provider} ${p.stream ? 'stream' : 'json'} ${kind}: ${r.problem}`);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    await inPool(TOTAL, async (n) => {
+      const p = plan(rand);
+      const kind = p.fault ? `${p.provider}:${p.fault}` : p.client ? `client:${p.client}` : 'none';
+      faults[kind] = (faults[kind] ?? 0) + 1;
+      const r = await send(p, n);
+      if (r.aborted) aborted++;
+      if (r.status !== undefined) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      if (r.problem) problems.push(`#${n} ${p.dialect} ${p.provider} ${p.stream ? 'stream' : 'json'} ${kind}: ${r.problem}`);
+    });
     const seconds = (Date.now() - started) / 1000;
 
     // everything a request started is over: processes, sandboxes, background cleanup

@@ -6,9 +6,10 @@
  * socks4:// socks4a:// socks:// (fetch-socks over the `socks` client; host names are handed to
  * the proxy to resolve, as curl's socks5h / socks4a do).
  */
-import { Agent, ProxyAgent, fetch, request, type Dispatcher, type RequestInit, type Response } from 'undici';
+import { Agent, ProxyAgent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { socksDispatcher } from 'fetch-socks';
 import { BadRequest, RateLimited, Unauthorized, UpstreamError, type CligateError } from '../core/errors.js';
+import { dispatchRequest, type DispatchOptions, type UpstreamResponse } from './dispatch-response.js';
 
 const direct = new Agent({ keepAliveTimeout: 30_000 });
 const proxies = new Map<string, Dispatcher>();
@@ -61,12 +62,12 @@ export function fetchVia(proxy: string | undefined, url: string, init: RequestIn
 }
 
 /**
- * undici's request() for hot paths: no WHATWG Request/Response/stream objects, the body
- * as a Node stream. Several times cheaper per call than fetch. A URL object made once is not
- * parsed again per call (a string is).
+ * One call for hot paths (dispatch-response.ts): no WHATWG Request/Response objects and no
+ * Node stream, the body as the chunks arrive. A URL object made once is not parsed again per
+ * call (a string is).
  */
-export function requestVia(proxy: string | undefined, url: string | URL, opts: { method: 'POST' | 'GET'; headers: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<Dispatcher.ResponseData> {
-  return request(url, { ...opts, dispatcher: dispatcherFor(proxy) });
+export function requestVia(proxy: string | undefined, url: string | URL, opts: DispatchOptions): Promise<UpstreamResponse> {
+  return dispatchRequest(dispatcherFor(proxy), url, opts);
 }
 
 export async function closeDispatchers(): Promise<void> {
@@ -78,7 +79,7 @@ export async function closeDispatchers(): Promise<void> {
  * An upstream's HTTP failure as the pool reads it: 401/403 the account's credentials,
  * 429 a rate limit (with its retry-after), 400 the request itself, anything else the upstream.
  */
-export async function upstreamFailure(res: Response | Dispatcher.ResponseData, service: string, what: string): Promise<CligateError> {
+export async function upstreamFailure(res: Response | UpstreamResponse, service: string, what: string): Promise<CligateError> {
   const fromFetch = 'status' in res;
   const status = fromFetch ? res.status : res.statusCode;
   const text = fromFetch ? await res.text().catch(() => '') : await res.body.text().catch(() => '');

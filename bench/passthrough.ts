@@ -31,8 +31,13 @@
  *     c1, c16 and c64, non-stream and stream;
  *   - OpenAI path: cligate ≥ 3 × Portkey's requests per second at c16 and c64 (Portkey cannot
  *     stream on Node 20: reported as n/a);
- *   - one request at a time, cligate ≤ 0.1 ms beyond the bare relay, JSON and stream: the median of
- *     per-round differences (paired), and beside it the difference of the two p50s.
+ *   - one request at a time, cligate ≤ 0.1 ms beyond the bare relay, JSON and stream: measured in a
+ *     round of their own (1b), the two alone taking turns, which goes first flipping each pair, so
+ *     each process has waited the same (one request of the other) when its request comes; the
+ *     median of per-pair differences (paired), and beside it the difference of the two p50s. In the
+ *     all-targets round (1) a target's figure depends on what ran before it: cligate's Anthropic
+ *     path, probed right after its OpenAI path in the same process, was 0.03 ms over the bare relay
+ *     when a peer ran between them 0.29 ms.
  * A peer that cannot serve its path at all fails the run (its configuration is wrong).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -177,19 +182,35 @@ async function measure(targets: Record<Name, Target>) {
       }
     }
 
+    /** one request, timed with hrtime to its last byte (ms) */
+    const timeOne = async (name: Name): Promise<number> => {
+      const t = targets[name];
+      const t0 = process.hrtime.bigint();
+      const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload(name) });
+      await r.arrayBuffer();
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+
     // 1. added latency, one request at a time, targets taking turns
     const times = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Name, number[]>;
     for (let i = 0; i < PROBES + 200; i++) {
       for (const name of working) {
-        const t = targets[name];
-        const t0 = process.hrtime.bigint();
-        const r = await fetch(t.url, { method: 'POST', headers: t.headers, body: payload(name) });
-        await r.arrayBuffer();
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        const ms = await timeOne(name);
         if (i >= 200) times[name].push(ms); // the first 200 warm up
       }
     }
     const latency = Object.fromEntries(working.map((n) => [n, { p50: round3(pct(times[n], 50)), p99: round3(pct(times[n], 99)) }])) as Partial<Record<Name, { p50: number; p99: number }>>;
+
+    // 1b. the floor: the bare relay and cligate alone, in pairs, which goes first flipping each pair
+    const floorTimes = { bare: [] as number[], cligate: [] as number[] };
+    if (working.includes('bare') && working.includes('cligate')) {
+      for (let i = 0; i < PROBES + 200; i++) {
+        for (const name of i % 2 ? (['cligate', 'bare'] as const) : (['bare', 'cligate'] as const)) {
+          const ms = await timeOne(name);
+          if (i >= 200) floorTimes[name].push(ms);
+        }
+      }
+    }
     const added = Object.fromEntries(
       working.filter((n) => n !== 'direct').map((n) => [n, { p50: round3(latency[n]!.p50 - latency.direct!.p50), p99: round3(latency[n]!.p99 - latency.direct!.p99) }]),
     ) as Partial<Record<Name, { p50: number; p99: number }>>;
@@ -222,19 +243,24 @@ async function measure(targets: Record<Name, Target>) {
     const cligateOverPortkey = ratio('cligate', 'portkey');
     const cligateOverCcr = ratio('cligate-anthropic', 'ccr');
     const cligateOverBare = ratio('cligate', 'bare');
-    // what cligate costs beyond the unavoidable hop (the bare relay)
-    const beyondBare = latency.bare && latency.cligate ? { p50: round3(latency.cligate.p50 - latency.bare.p50), p99: round3(latency.cligate.p99 - latency.bare.p99) } : null;
-    // paired: each round's time minus the bare relay's in the same round, the median of those
-    // differences; a slow spell of the machine then falls on both halves of a pair, where the
-    // difference of two p50s moved 0.03-0.28 ms between runs of the same code
-    const paired = (n: Name) => (times[n].length && times[n].length === times.bare.length ? round3(pct(times[n].map((t, i) => t - times.bare[i]!), 50)) : null);
-    const pairedBeyondBare = { cligate: paired('cligate'), 'cligate-anthropic': paired('cligate-anthropic') };
+    // what cligate costs beyond the unavoidable hop (the bare relay), from the floor round (1b)
+    const floorP50 = { bare: floorTimes.bare.length ? pct(floorTimes.bare, 50) : NaN, cligate: floorTimes.cligate.length ? pct(floorTimes.cligate, 50) : NaN };
+    const beyondBare = floorTimes.cligate.length ? { p50: round3(floorP50.cligate - floorP50.bare), p99: round3(pct(floorTimes.cligate, 99) - pct(floorTimes.bare, 99)) } : null;
+    // paired: each pair's cligate time minus the bare relay's, the median of those differences; a
+    // slow spell of the machine then falls on both halves of a pair, where the difference of two
+    // p50s moved 0.03-0.28 ms between runs of the same code
+    const pairedOf = (a: number[], b: number[]) => (a.length && a.length === b.length ? round3(pct(a.map((t, i) => t - b[i]!), 50)) : null);
+    // and in the all-targets round, for scale (its turn order favours the path probed second in a process)
+    const pairedBeyondBare = { cligate: pairedOf(floorTimes.cligate, floorTimes.bare), allTargetsRound: { cligate: pairedOf(times.cligate, times.bare), 'cligate-anthropic': pairedOf(times['cligate-anthropic'], times.bare) } };
     report[mode] = { latencyMs: latency, addedMs: added, cligateBeyondBareMs: beyondBare, pairedBeyondBareMs: pairedBeyondBare, throughput, cligateOverPortkey, cligateAnthropicOverCcr: cligateOverCcr, cligateOverBare };
 
     console.log(`\n== ${mode} ==`);
     console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
     console.log(`added ms over direct: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
-    if (beyondBare) console.log(`cligate beyond the bare relay: p50 ${beyondBare.p50} ms, p99 ${beyondBare.p99} ms; paired (median of per-round differences): cligate ${pairedBeyondBare.cligate} ms, cligate-anthropic ${pairedBeyondBare['cligate-anthropic']} ms`);
+    if (beyondBare) {
+      console.log(`floor round (bare relay and cligate alone, ${PROBES} pairs): bare p50 ${round3(floorP50.bare)} ms, cligate p50 ${round3(floorP50.cligate)} ms`);
+      console.log(`cligate beyond the bare relay: p50 ${beyondBare.p50} ms, p99 ${beyondBare.p99} ms; paired (median of per-pair differences) ${pairedBeyondBare.cligate} ms; in the all-targets round: cligate ${pairedBeyondBare.allTargetsRound.cligate} ms, cligate-anthropic ${pairedBeyondBare.allTargetsRound['cligate-anthropic']} ms`);
+    }
     for (const [c, v] of Object.entries(throughput)) {
       console.log(`${c.padEnd(4)} ${working.map((n) => `${n} ${v[n]!.rps} rps (p50 ${v[n]!.p50} ms, errors ${v[n]!.errors})`).join('  ')}`);
     }
@@ -263,7 +289,7 @@ async function measure(targets: Record<Name, Target>) {
     if (beyondBare && pairedBeyondBare.cligate !== null) {
       const verdict = (x: number) => (x <= FLOOR_MS ? 'PASS' : 'FAIL');
       line(
-        `c1  openai path, one request at a time: cligate beyond the bare relay ${pairedBeyondBare.cligate} ms paired (target ≤ ${FLOOR_MS} ms: ${verdict(pairedBeyondBare.cligate)}); p50 − p50 ${beyondBare.p50} ms (${verdict(beyondBare.p50)}); Anthropic path paired ${pairedBeyondBare['cligate-anthropic']} ms`,
+        `c1  openai path, one request at a time: cligate beyond the bare relay ${pairedBeyondBare.cligate} ms paired (target ≤ ${FLOOR_MS} ms: ${verdict(pairedBeyondBare.cligate)}); p50 − p50 ${beyondBare.p50} ms (${verdict(beyondBare.p50)}); in the all-targets round: ${pairedBeyondBare.allTargetsRound.cligate} ms, Anthropic path ${pairedBeyondBare.allTargetsRound['cligate-anthropic']} ms`,
       );
     }
     for (const c of Object.keys(throughput)) {

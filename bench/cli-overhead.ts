@@ -172,6 +172,8 @@ const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** a process seen ready is left at least this long before its prompt comes, bare or in cligate alike (a client's turn is seconds apart) */
 const SETTLE_MS = 300;
+/** after a warm process was handed out, its refill boots; it is left this long before the next measurement */
+const REFILL_SETTLE_MS = 1000;
 
 async function main() {
   const anthropic = await startFakeAnthropic({ reply: 'pong' });
@@ -268,7 +270,9 @@ async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Reco
       text += decoder.decode(chunk, { stream: true });
       if (!ttft && /"content":"[^"]/.test(text)) ttft = performance.now() - t0;
     }
-    if (!text.includes(c.reply ?? 'pong')) throw new Error(`unexpected answer from cligate (${c.cli}): ${text.slice(0, 300)}`);
+    // the answer's text, joined from its chunks (with the hold off it comes in the pieces the CLI printed)
+    const answer = [...text.matchAll(/"content":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string).join('');
+    if (!answer.includes(c.reply ?? 'pong')) throw new Error(`unexpected answer from cligate (${c.cli}): ${text.slice(0, 300)}`);
     return { ttft, wall: performance.now() - t0 };
   };
 
@@ -293,16 +297,19 @@ async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Reco
     await viaCligate(warm);
     await viaCligate(warmNoHold);
     for (let i = 0; i < RUNS; i++) {
-      await warmReady(warm);
-      await warmReady(warmNoHold);
-      await sleep(SETTLE_MS);
-      const w = await viaCligate(warm);
-      r.warmTtft.push(w.ttft);
-      r.warmWall.push(w.wall);
-      await warmReady(warm); // its refill boots before anything else is measured
-      await sleep(SETTLE_MS);
-      r.noHoldTtft.push((await viaCligate(warmNoHold)).ttft);
-      await warmReady(warmNoHold);
+      // the two warm servers take turns going first; each refill has booted and settled before
+      // anything else is measured (a CLI just seen waiting on stdin may still be busy a moment)
+      for (const s of i % 2 === 0 ? [warm, warmNoHold] : [warmNoHold, warm]) {
+        await warmReady(s);
+        await sleep(REFILL_SETTLE_MS);
+        const w = await viaCligate(s);
+        if (s === warm) {
+          r.warmTtft.push(w.ttft);
+          r.warmWall.push(w.wall);
+        } else r.noHoldTtft.push(w.ttft);
+        await warmReady(s);
+      }
+      await sleep(REFILL_SETTLE_MS);
       // the bare one is started now and waits, as cligate's waits, while the cold runs are measured
       const pre = await bareWarm();
       await sleep(SETTLE_MS);
@@ -358,7 +365,8 @@ async function benchOne(c: Cli, baseEnv: Record<string, string>, serverEnv: Reco
     `  ${pad('cligate cold: first token / whole answer')}${median(r.coldTtft).toFixed(0).padStart(6)} / ${median(r.coldWall).toFixed(0)}   [${fmt(r.coldTtft)}]   (whole / bare cold wall ${(median(r.coldWall) / bc).toFixed(2)})`,
     `  ${pad('cligate warm: first token / whole answer')}${wt.toFixed(0).padStart(6)} / ${median(r.warmWall).toFixed(0)}   [${fmt(r.warmTtft)}]`,
     `  ${pad('cligate warm, hold off: first token')}${wn.toFixed(0).padStart(6)}   [${fmt(r.noHoldTtft)}]   (PREAMBLE_HOLD_MS=0)`,
-    `  ${pad('warm first token / bare cold wall')}${(wt / bc).toFixed(3).padStart(6)}   target <= 0.15   ${wt / bc <= 0.15 ? 'PASS' : 'FAIL'}`,
+    // the stand-in's cold wall is node's own start-up: it is there for cligate's share, not a target
+    `  ${pad('warm first token / bare cold wall')}${(wt / bc).toFixed(3).padStart(6)}   ${c.cli === 'fake' ? '(the stand-in: not a target)' : `target <= 0.15   ${wt / bc <= 0.15 ? 'PASS' : 'FAIL'}`}`,
     `  ${pad('warm - bare warm floor, hold off (paired)')}${likeNoHold.toFixed(1).padStart(6)}   target <= 10 ms  ${verdict(likeNoHold)}   (cligate's warm path, like for like)`,
     `  ${pad('warm - floor read with the hold (paired)')}${likeHold.toFixed(1).padStart(6)}   target <= 10 ms  ${verdict(likeHold)}   (as shipped, against the floor under the same hold)`,
     `  ${pad('warm as shipped - bare warm floor (paired)')}${asShipped.toFixed(1).padStart(6)}   (${(wt - bw).toFixed(1)} as medians; the hold's own cost ${(br - bw).toFixed(1)}: text is let through once the CLI says the answer is complete)`,

@@ -23,8 +23,15 @@ afterEach(async () => {
   }
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** resolves when the server sees its response's connection close */
-const closed = (res: http.ServerResponse) => new Promise<void>((r) => res.once('close', () => r()));
+/** an upstream that answers with `answer` and never ends; closed() resolves when it sees the connection close */
+async function watched(answer: (res: http.ServerResponse) => void): Promise<{ base: string; closed: () => Promise<void> }> {
+  let seen!: Promise<void>;
+  const base = await serve((_req, res) => {
+    seen = new Promise<void>((r) => res.once('close', () => r()));
+    answer(res);
+  });
+  return { base, closed: () => seen };
+}
 
 describe('requestVia', () => {
   it('sends method, headers and body; gives status and headers; the body arrives chunk by chunk as the upstream writes it', async () => {
@@ -99,25 +106,17 @@ describe('requestVia', () => {
   });
 
   it('an abort before the answer rejects at once and closes the upstream connection', async () => {
-    let upstreamClosed!: Promise<void>;
-    const base = await serve((_req, res) => {
-      upstreamClosed = closed(res); // never answers
-    });
+    const { base, closed } = await watched(() => {}); // never answers
     const ctl = new AbortController();
     const pending = requestVia(undefined, base, { method: 'POST', headers: {}, body: 'x', signal: ctl.signal });
     await sleep(100);
     ctl.abort(new Error('client went away'));
     await expect(pending).rejects.toThrow('client went away');
-    await upstreamClosed;
+    await closed();
   });
 
   it('an abort in the middle of the body ends the reader with the reason and closes the upstream connection', async () => {
-    let upstreamClosed!: Promise<void>;
-    const base = await serve((_req, res) => {
-      upstreamClosed = closed(res);
-      res.writeHead(200);
-      res.write('part one');
-    });
+    const { base, closed } = await watched((res) => res.writeHead(200).write('part one'));
     const ctl = new AbortController();
     const r = await requestVia(undefined, base, { method: 'GET', headers: {}, signal: ctl.signal });
     const read = (async () => {
@@ -126,23 +125,17 @@ describe('requestVia', () => {
     await sleep(50);
     ctl.abort(new Error('stop now'));
     await expect(read).rejects.toThrow('stop now');
-    await upstreamClosed;
+    await closed();
   });
 
   it('a reader that stops early closes the upstream connection (nothing waits half read)', async () => {
-    let upstreamClosed!: Promise<void>;
-    const base = await serve((_req, res) => {
-      upstreamClosed = closed(res);
-      res.writeHead(200);
-      res.write('one');
-      // the rest never comes
-    });
+    const { base, closed } = await watched((res) => res.writeHead(200).write('one')); // the rest never comes
     const r = await requestVia(undefined, base, { method: 'GET', headers: {} });
     for await (const chunk of r.body) {
       expect(chunk.toString()).toBe('one');
       break;
     }
-    await upstreamClosed;
+    await closed();
   });
 
   it('an already aborted signal, a refused connection and a URL that does not parse all reject', async () => {

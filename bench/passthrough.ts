@@ -244,7 +244,7 @@ async function measure(targets: Record<Name, Target>) {
     const cligateOverCcr = ratio('cligate-anthropic', 'ccr');
     const cligateOverBare = ratio('cligate', 'bare');
     // what cligate costs beyond the unavoidable hop (the bare relay), from the floor round (1b)
-    const floorP50 = { bare: floorTimes.bare.length ? pct(floorTimes.bare, 50) : NaN, cligate: floorTimes.cligate.length ? pct(floorTimes.cligate, 50) : NaN };
+    const floorP50 = { bare: round3(pct(floorTimes.bare, 50) ?? NaN), cligate: round3(pct(floorTimes.cligate, 50) ?? NaN) };
     const beyondBare = floorTimes.cligate.length ? { p50: round3(floorP50.cligate - floorP50.bare), p99: round3(pct(floorTimes.cligate, 99) - pct(floorTimes.bare, 99)) } : null;
     // paired: each pair's cligate time minus the bare relay's, the median of those differences; a
     // slow spell of the machine then falls on both halves of a pair, where the difference of two
@@ -258,7 +258,7 @@ async function measure(targets: Record<Name, Target>) {
     console.log(`latency ms (c=1, ${PROBES} each): ${working.map((n) => `${n} p50 ${latency[n]!.p50} p99 ${latency[n]!.p99}`).join(' | ')}`);
     console.log(`added ms over direct: ${Object.entries(added).map(([n, a]) => `${n} p50 ${a!.p50} p99 ${a!.p99}`).join(' | ')}`);
     if (beyondBare) {
-      console.log(`floor round (bare relay and cligate alone, ${PROBES} pairs): bare p50 ${round3(floorP50.bare)} ms, cligate p50 ${round3(floorP50.cligate)} ms`);
+      console.log(`floor round (bare relay and cligate alone, ${PROBES} pairs): bare p50 ${floorP50.bare} ms, cligate p50 ${floorP50.cligate} ms`);
       console.log(`cligate beyond the bare relay: p50 ${beyondBare.p50} ms, p99 ${beyondBare.p99} ms; paired (median of per-pair differences) ${pairedBeyondBare.cligate} ms; in the all-targets round: cligate ${pairedBeyondBare.allTargetsRound.cligate} ms, cligate-anthropic ${pairedBeyondBare.allTargetsRound['cligate-anthropic']} ms`);
     }
     for (const [c, v] of Object.entries(throughput)) {
